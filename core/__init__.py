@@ -1,0 +1,1 @@
+"""The domain. Never imports web/ or a plugin."""

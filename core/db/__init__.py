@@ -1,0 +1,96 @@
+"""Database engines: one piccolo engine per process, SQLite or PostgreSQL.
+
+The embedded default is a SQLite file in WAL mode with a busy timeout, so the
+web process and an in-process worker can share it; production points
+``QINGDAN_DATABASE_URL`` at PostgreSQL. The same migrations serve both.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import AsyncIterator
+from urllib.parse import urlparse
+
+from piccolo.engine.base import Engine
+from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+
+from qingdan.core.config import Settings
+
+SQLITE_BUSY_TIMEOUT_S = 30
+
+_engine: Engine | None = None
+
+
+def sqlite_path(url: str) -> Path:
+    return Path(urlparse(url).path if url.startswith("sqlite:////") else url[len("sqlite:///") :])
+
+
+def build_engine(database_url: str) -> Engine:
+    if database_url.startswith("sqlite:"):
+        path = sqlite_path(database_url)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # WAL lets readers work while a writer writes; the mode is stored in
+        # the file, so setting it once here holds for every later connection.
+        with sqlite3.connect(path, timeout=SQLITE_BUSY_TIMEOUT_S) as conn:
+            conn.execute("PRAGMA journal_mode=WAL")
+        return SQLiteEngine(path=str(path), timeout=SQLITE_BUSY_TIMEOUT_S)
+    if database_url.startswith(("postgres://", "postgresql://")):
+        return PostgresEngine(config={"dsn": database_url}, log_queries=False)
+    raise ValueError(f"QINGDAN_DATABASE_URL 不受支持: {database_url!r}(应以 sqlite:/// 或 postgresql:// 开头)")
+
+
+def connect(settings: Settings) -> Engine:
+    """Bind every table to the engine of ``settings`` (idempotent per URL)."""
+    global _engine
+    from qingdan.core.db import piccolo_conf
+    from qingdan.core.db.registry import all_tables
+
+    engine = build_engine(settings.database_url)
+    _engine = engine
+    piccolo_conf.DB = engine
+    for table in all_tables():
+        table._meta.db = engine
+    return engine
+
+
+def get_engine() -> Engine:
+    if _engine is None:
+        from qingdan.core.config import get_settings
+
+        return connect(get_settings())
+    return _engine
+
+
+def is_sqlite() -> bool:
+    return isinstance(get_engine(), SQLiteEngine)
+
+
+@asynccontextmanager
+async def atomic() -> AsyncIterator[None]:
+    """One transaction around a unit of work; a nested call joins the outer one.
+
+    On SQLite the write lock is taken up front (BEGIN IMMEDIATE), so two
+    writers queue on the busy timeout instead of deadlocking on upgrade.
+    """
+    engine = get_engine()
+    if isinstance(engine, SQLiteEngine):
+        async with engine.transaction(transaction_type=TransactionType.immediate):
+            yield
+    else:
+        async with engine.transaction():
+            yield
+
+
+async def start_pool() -> None:
+    engine = get_engine()
+    if isinstance(engine, PostgresEngine):
+        await engine.start_connection_pool(min_size=1, max_size=10)
+
+
+async def close_pool() -> None:
+    engine = get_engine()
+    if isinstance(engine, PostgresEngine):
+        await engine.close_connection_pool()

@@ -1,0 +1,22 @@
+"""Every table of the app, in dependency order (used for migrations and binding)."""
+
+from piccolo.table import Table
+
+
+def all_tables() -> list[type[Table]]:
+    from qingdan.core.audit.tables import AuditEntry
+    from qingdan.core.catalog.tables import CatalogEntry, CatalogEntryVersion, Item, ItemVersion
+    from qingdan.core.tenancy.tables import Agency, Division, RoleAssignment, Tenant, User
+
+    return [
+        Tenant,
+        Division,
+        Agency,
+        User,
+        RoleAssignment,
+        CatalogEntry,
+        CatalogEntryVersion,
+        Item,
+        ItemVersion,
+        AuditEntry,
+    ]

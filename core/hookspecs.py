@@ -1,0 +1,3 @@
+import pluggy
+hookspec = pluggy.HookspecMarker("qingdan")
+hookimpl = pluggy.HookimplMarker("qingdan")
