@@ -161,7 +161,9 @@ class Plugin:
         try:
             DivisionCode.parse(j.division_code)
         except CodeError as exc:
-            raise PluginError(f"{self.label}: qingdan_jurisdiction 的 division_code 无效: {exc}")
+            raise PluginError(
+                f"{self.label}: qingdan_jurisdiction 的 division_code 无效: {exc}"
+            ) from None
         settings = self.settings({})
         self.item_types(settings)
         self.taxonomies(settings)

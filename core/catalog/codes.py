@@ -153,7 +153,12 @@ class CodeFormat(msgspec.Struct, frozen=True, kw_only=True):
         division = DivisionCode.parse(code.division_code).value
         uscc = USCC.parse(code.uscc).value
         handling = _handling(code.handling_item)
-        parts = {"base_code": base, "division_code": division, "uscc": uscc, "handling_item": handling}
+        parts = {
+            "base_code": base,
+            "division_code": division,
+            "uscc": uscc,
+            "handling_item": handling,
+        }
         return self.separator.join(parts[k] for k in self.impl_order)
 
     def parse_impl_code(self, raw: str) -> ImplCode:

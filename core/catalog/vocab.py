@@ -6,10 +6,10 @@ glossary; ``LABELS`` turns them into what a clerk or a citizen reads.
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 
-class Vocab(str, Enum):
+class Vocab(StrEnum):
     """A str enum whose members know their Chinese label."""
 
     @property
@@ -235,7 +235,12 @@ LABELS: dict[type[Vocab], dict[str, str]] = {
         "III": "三级(在线申办)",
         "IV": "四级(全程网办)",
     },
-    CrossArea: {"none": "不支持", "city": "全市通办", "province": "全省通办", "national": "跨省通办"},
+    CrossArea: {
+        "none": "不支持",
+        "city": "全市通办",
+        "province": "全省通办",
+        "national": "跨省通办",
+    },
     MaterialType: {
         "original": "原件",
         "copy": "复印件",

@@ -8,9 +8,9 @@ web process and an in-process worker can share it; production points
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import AsyncIterator
 from urllib.parse import urlparse
 
 from piccolo.engine.base import Engine
@@ -39,7 +39,9 @@ def build_engine(database_url: str) -> Engine:
         return SQLiteEngine(path=str(path), timeout=SQLITE_BUSY_TIMEOUT_S)
     if database_url.startswith(("postgres://", "postgresql://")):
         return PostgresEngine(config={"dsn": database_url}, log_queries=False)
-    raise ValueError(f"QINGDAN_DATABASE_URL 不受支持: {database_url!r}(应以 sqlite:/// 或 postgresql:// 开头)")
+    raise ValueError(
+        f"QINGDAN_DATABASE_URL 不受支持: {database_url!r}(应以 sqlite:/// 或 postgresql:// 开头)"
+    )
 
 
 def connect(settings: Settings) -> Engine:

@@ -98,9 +98,7 @@ DESCRIPTION = "True"
 
 
 async def forwards():
-    manager = MigrationManager(
-        migration_id=ID, app_name="qingdan", description=DESCRIPTION
-    )
+    manager = MigrationManager(migration_id=ID, app_name="qingdan", description=DESCRIPTION)
 
     manager.add_table(
         class_name="CatalogEntry",
@@ -109,13 +107,9 @@ async def forwards():
         columns=None,
     )
 
-    manager.add_table(
-        class_name="Division", tablename="division", schema=None, columns=None
-    )
+    manager.add_table(class_name="Division", tablename="division", schema=None, columns=None)
 
-    manager.add_table(
-        class_name="User", tablename="app_user", schema=None, columns=None
-    )
+    manager.add_table(class_name="User", tablename="app_user", schema=None, columns=None)
 
     manager.add_table(
         class_name="RoleAssignment",
@@ -138,13 +132,9 @@ async def forwards():
         columns=None,
     )
 
-    manager.add_table(
-        class_name="Item", tablename="item", schema=None, columns=None
-    )
+    manager.add_table(class_name="Item", tablename="item", schema=None, columns=None)
 
-    manager.add_table(
-        class_name="Agency", tablename="agency", schema=None, columns=None
-    )
+    manager.add_table(class_name="Agency", tablename="agency", schema=None, columns=None)
 
     manager.add_table(
         class_name="AuditEntry",
@@ -153,9 +143,7 @@ async def forwards():
         columns=None,
     )
 
-    manager.add_table(
-        class_name="Tenant", tablename="tenant", schema=None, columns=None
-    )
+    manager.add_table(class_name="Tenant", tablename="tenant", schema=None, columns=None)
 
     manager.add_column(
         table_class_name="CatalogEntry",

@@ -69,4 +69,3 @@ class RoleAssignment(Table, tablename="role_assignment"):
     role = Varchar(length=40)
     division = ForeignKey(Division, null=True)
     agency = ForeignKey(Agency, null=True)
-
