@@ -256,6 +256,10 @@ class Registry:
             known = "、".join(self._plugins) or "无"
             raise PluginError(f"未安装辖区插件“{name}”(已安装: {known})") from None
 
+    def with_plugin(self, plugin: Plugin) -> Registry:
+        """A registry with ``plugin`` added (or replacing one of the same name)."""
+        return Registry({**self._plugins, plugin.name: plugin})
+
     def names(self) -> list[str]:
         return list(self._plugins)
 

@@ -313,7 +313,8 @@ async def publish_draft(ctx: TenantContext, actor: Actor, item_id: int) -> ItemV
 async def get_item(ctx: TenantContext, item_id: int) -> ItemDetail:
     scope = ctx.scope
     item = await scope.select(
-        Item.all_columns(),
+        Item,
+        *Item.all_columns(),
         Item.agency.name.as_alias("agency_name"),
         Item.division.name.as_alias("division_name"),
         Item.catalog_entry.name.as_alias("entry_name"),
@@ -338,6 +339,7 @@ async def item_versions(ctx: TenantContext, item_id: int) -> list[dict[str, Any]
     await ctx.scope.get(Item, item_id, "事项")
     return await (
         ctx.scope.select(
+            ItemVersion,
             ItemVersion.id, ItemVersion.number, ItemVersion.note, ItemVersion.created_at,
             ItemVersion.published_at, ItemVersion.created_by.display_name.as_alias("author"),
         )
@@ -379,6 +381,7 @@ async def list_items(ctx: TenantContext, query: ItemQuery) -> Page:
     page_size = query.page_size if query.page_size in PAGE_SIZES else PAGE_SIZES[0]
     count_q = scope.count(Item)
     rows_q = scope.select(
+        Item,
         Item.id, Item.name, Item.impl_code, Item.base_code, Item.item_type, Item.status,
         Item.levels, Item.themes, Item.agency, Item.agency.name.as_alias("agency_name"),
         Item.division, Item.division.name.as_alias("division_name"), Item.updated_at,

@@ -49,6 +49,8 @@ class TenantScope:
         return f"TenantScope({self.tenant_id})"
 
     def _check(self, table: type[Table]) -> None:
+        if not (isinstance(table, type) and issubclass(table, Table)):
+            raise TypeError(f"TenantScope needs a table class first, got {table!r}")
         if not is_tenant_owned(table):
             raise TenantRequired(f"{table._meta.tablename} 不是租户数据表")
 

@@ -1,0 +1,128 @@
+"""The test kit: what core's tests and a plugin's own tests use.
+
+``build_tenant`` makes a working tenant (divisions, agencies, users with every
+role, a catalog entry) bound to any installed plugin, so a vendor can run the
+platform's behaviour against their own jurisdiction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from qingdan.core.audit.services import Actor
+from qingdan.core.catalog.codes import USCC, DivisionCode
+from qingdan.core.catalog.services import create_catalog_entry
+from qingdan.core.catalog.tables import CatalogEntry
+from qingdan.core.plugins import Registry, get_registry, load_plugin, set_registry
+from qingdan.core.tenancy import services as tenancy
+from qingdan.core.tenancy.context import TenantContext, load_context
+from qingdan.core.tenancy.schemas import Role
+from qingdan.core.tenancy.tables import Agency, Division
+
+from . import sample_plugin
+
+PASSWORD = "test-password-1"
+SYSTEM = Actor.system("测试")
+
+
+def registry_with_sample() -> Registry:
+    """The installed plugins plus the sample plugin (as ``sample``)."""
+    sample = load_plugin("sample", sample_plugin, version="0.0-test")
+    return get_registry().with_plugin(sample)
+
+
+def use_sample_plugin() -> None:
+    set_registry(registry_with_sample())
+
+
+def sample_entry_document(base_code: str = "000101001", name: str = "样例许可事项") -> dict:
+    return {
+        "name": name,
+        "base_code": base_code,
+        "item_type": "licensing",
+        "levels": ["municipal", "county"],
+        "legal_basis": [
+            {"law_name": "中华人民共和国行政许可法", "article": "第十二条"},
+        ],
+        "acceptance_conditions": "申请人具备相应条件。",
+        "statutory_limit": {"value": 20, "unit": "working_day"},
+        "promised_limit": {"value": 10, "unit": "working_day"},
+        "case_type": "promised",
+        "channels": ["counter", "online_pc"],
+        "online_depth": "III",
+        "materials": [
+            {"name": "申请书", "type": "form", "source": "applicant", "necessity": "required"}
+        ],
+    }
+
+
+@dataclass
+class TenantFixture:
+    ctx: TenantContext
+    city_division_id: int
+    county_division_id: int
+    agency_ids: list[int]
+    entry_id: int
+    users: dict[str, int] = field(default_factory=dict)  # role name -> user id
+
+    @property
+    def tenant_id(self) -> int:
+        return self.ctx.tenant_id
+
+    @property
+    def slug(self) -> str:
+        return self.ctx.slug
+
+
+async def build_tenant(plugin: str = "sample", slug: str = "sample") -> TenantFixture:
+    registry = get_registry()
+    if plugin not in registry.names() and plugin == "sample":
+        use_sample_plugin()
+        registry = get_registry()
+    jurisdiction = registry.get(plugin).jurisdiction
+    tenant = await tenancy.create_tenant(SYSTEM, slug, f"{jurisdiction.name}({slug})", plugin)
+    ctx = await load_context(tenant_id=tenant.id)
+    scope = ctx.scope
+    city = await scope.objects(Division).where(Division.parent.is_null()).first()
+    city_code = DivisionCode.parse(city.code)
+    county_code = city_code.value[:4] + "02" + "000000"
+    if city_code.level != "city":
+        county_code = city_code.value[:6] + "001000"
+    county = await tenancy.add_division(scope, SYSTEM, county_code, "样例县", city.code)
+    agency_ids = []
+    for i, (name, division) in enumerate(
+        [("市场监督管理局", city), ("卫生健康局", city), ("县市场监督管理局", county)]
+    ):
+        uscc = USCC.compose("1", "1", division.code[:6], f"{tenant.id % 1000:03d}{i:05d}")
+        agency = await tenancy.add_agency(scope, SYSTEM, f"{slug}{name}", uscc.value, division.id)
+        agency_ids.append(agency.id)
+    entry = await create_catalog_entry(ctx, SYSTEM, sample_entry_document())
+    users: dict[str, int] = {}
+    for role in Role:
+        if role == Role.platform_admin:
+            continue
+        user = await tenancy.create_user(tenant.id, SYSTEM, f"{role.value}", role.label, PASSWORD)
+        agency_id = agency_ids[0] if role in (Role.clerk, Role.agency_reviewer) else None
+        await tenancy.grant_role(tenant.id, SYSTEM, user.id, role, agency_id=agency_id)
+        users[role.value] = user.id
+    return TenantFixture(
+        ctx=ctx,
+        city_division_id=city.id,
+        county_division_id=county.id,
+        agency_ids=agency_ids,
+        entry_id=entry.id,
+        users=users,
+    )
+
+
+__all__ = [
+    "PASSWORD",
+    "SYSTEM",
+    "Agency",
+    "CatalogEntry",
+    "TenantFixture",
+    "build_tenant",
+    "registry_with_sample",
+    "sample_entry_document",
+    "use_sample_plugin",
+]
