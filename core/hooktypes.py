@@ -102,6 +102,7 @@ class DemoDataset(msgspec.Struct, frozen=True, kw_only=True):
     agencies: tuple[DemoAgency, ...]
     halls: tuple[DemoHall, ...] = ()
     themes_by_sector: dict[str, tuple[str, ...]] = {}
+    online_portal: str = ""  # the province's online service portal, for online_url
 
 
 class EmptySettings(msgspec.Struct, frozen=True, kw_only=True):

@@ -1,0 +1,273 @@
+"""The ``qingdan`` command.
+
+Every subcommand reads the same configuration (``QINGDAN_*`` environment
+variables; ``--data-dir`` sets ``QINGDAN_DATA_DIR``), so ``qingdan demo
+--data-dir D`` and a later ``QINGDAN_DATA_DIR=D qingdan serve`` share data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any
+
+import click
+
+
+def _data_dir_option(fn: Callable[..., Any]) -> Callable[..., Any]:
+    @click.option(
+        "--data-dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=None,
+        help="数据目录(嵌入式数据库和文件),默认 ./var 或 QINGDAN_DATA_DIR",
+    )
+    @wraps(fn)
+    def wrapper(*args: Any, data_dir: Path | None = None, **kwargs: Any) -> Any:
+        if data_dir is not None:
+            os.environ["QINGDAN_DATA_DIR"] = str(data_dir.expanduser().resolve())
+        return fn(*args, **kwargs)
+
+    return wrapper
+
+
+def _settings():
+    from qingdan.core.config import load_settings, set_settings
+
+    settings = load_settings()
+    set_settings(settings)
+    return settings
+
+
+async def _migrate(settings) -> str:
+    from qingdan.core.db import connect
+    from qingdan.core.db.migrate import migrate
+
+    connect(settings)
+    return await migrate()
+
+
+def _fail(message: str) -> None:
+    click.echo(f"错误: {message}", err=True)
+    sys.exit(1)
+
+
+@click.group()
+@click.version_option(package_name="qingdan")
+def main() -> None:
+    """清单: 政务服务事项管理平台。"""
+
+
+# Running ------------------------------------------------------------------------
+
+
+def _serve(settings, host: str, port: int) -> None:
+    import uvicorn
+
+    from qingdan.web.app import create_app
+
+    click.echo(f"清单已启动: http://{host}:{port}/  (数据: {_where(settings)})")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", access_log=False)
+
+
+def _where(settings) -> str:
+    if settings.is_sqlite:
+        return str(settings.data_dir)
+    return settings.database_url.split("@")[-1]
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--no-serve", is_flag=True, help="只准备数据,不启动网站")
+@_data_dir_option
+def demo(host: str, port: int, no_serve: bool) -> None:
+    """创建并迁移数据库,载入三个演示租户,然后启动网站。"""
+    settings = _settings()
+    from qingdan.core.demo.loader import DEMO_PASSWORD, load_demo
+    from qingdan.core.plugins import get_registry
+
+    async def prepare():
+        await _migrate(settings)
+        return await load_demo(get_registry())
+
+    summaries = asyncio.run(prepare())
+    for s in summaries:
+        state = "已创建" if s.created else "已存在,未改动"
+        detail = f",{s.agencies} 个实施机构,{s.entries} 个基本目录事项,{s.items} 个实施清单事项"
+        click.echo(f"租户 {s.name}({s.slug}): {state}{detail if s.created else ''}")
+    click.echo(
+        f"演示账号(密码 {DEMO_PASSWORD}): admin, reform, legal, data, hall, clerk, reviewer;"
+        f" 平台管理员 platform"
+    )
+    if not no_serve:
+        _serve(settings, host, port)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@_data_dir_option
+def serve(host: str, port: int) -> None:
+    """启动网站(生产环境请先运行 qingdan db migrate)。"""
+    _serve(_settings(), host, port)
+
+
+@main.command()
+@click.option("--threads", default=4, show_default=True, type=int)
+@_data_dir_option
+def worker(threads: int) -> None:
+    """运行后台任务(需要 QINGDAN_REDIS_URL)。"""
+    settings = _settings()
+    if not settings.redis_url:
+        _fail("未配置 QINGDAN_REDIS_URL;嵌入式部署的后台任务在网站进程内运行,无需单独的 worker")
+    from qingdan.core.jobs.worker import run_worker
+
+    click.echo(f"后台任务进程已启动({threads} 个线程)")
+    run_worker(settings, threads=threads)
+
+
+# Database -------------------------------------------------------------------------
+
+
+@main.group()
+def db() -> None:
+    """数据库。"""
+
+
+@db.command("migrate")
+@_data_dir_option
+def db_migrate() -> None:
+    """执行尚未执行的数据库迁移。"""
+    settings = _settings()
+    report = asyncio.run(_migrate(settings))
+    click.echo(report.strip() or "数据库已是最新")
+
+
+# Tenants ---------------------------------------------------------------------------
+
+
+@main.group()
+def tenant() -> None:
+    """租户。"""
+
+
+@tenant.command("create")
+@click.option("--slug", required=True, help="租户标识(小写字母、数字、连字符)")
+@click.option("--name", required=True, help="租户名称,如 某某市")
+@click.option("--plugin", "plugin_name", required=True, help="辖区插件名(见 qingdan plugins)")
+@_data_dir_option
+def tenant_create(slug: str, name: str, plugin_name: str) -> None:
+    """创建租户并绑定辖区插件。"""
+    settings = _settings()
+    from qingdan.core.audit.services import Actor
+    from qingdan.core.errors import DomainError
+    from qingdan.core.plugins import PluginError
+    from qingdan.core.tenancy.services import create_tenant
+
+    async def run():
+        await _migrate(settings)
+        return await create_tenant(Actor.system("命令行"), slug, name, plugin_name)
+
+    try:
+        created = asyncio.run(run())
+    except (DomainError, PluginError) as exc:
+        _fail(str(exc))
+    click.echo(f"已创建租户 {created.name}({created.slug}),辖区插件 {created.plugin}")
+
+
+@tenant.command("list")
+@_data_dir_option
+def tenant_list() -> None:
+    """列出租户。"""
+    settings = _settings()
+    from qingdan.core.tenancy.services import list_tenants
+
+    async def run():
+        await _migrate(settings)
+        return await list_tenants()
+
+    for t in asyncio.run(run()):
+        click.echo(f"{t['slug']}\t{t['name']}\t{t['plugin']}\t{t['division_code']}")
+
+
+@main.command()
+@click.option("--tenant", "slug", default=None, help="租户标识;不填则创建平台管理员")
+@click.option("--username", required=True)
+@click.option("--name", "display_name", default="")
+@click.option("--role", "roles", multiple=True, required=True, help="角色,可重复")
+@click.option("--agency-id", type=int, default=None, help="信息员、审核员所属实施机构 id")
+@click.password_option(prompt="密码")
+@_data_dir_option
+def user(
+    slug: str | None,
+    username: str,
+    display_name: str,
+    roles: tuple[str, ...],
+    agency_id: int | None,
+    password: str,
+) -> None:
+    """创建用户并授予角色。"""
+    settings = _settings()
+    from qingdan.core.audit.services import Actor
+    from qingdan.core.errors import DomainError
+    from qingdan.core.tenancy.passwords import WeakPassword
+    from qingdan.core.tenancy.services import create_user, get_tenant, grant_role
+
+    async def run():
+        await _migrate(settings)
+        actor = Actor.system("命令行")
+        tenant_id = (await get_tenant(slug)).id if slug else None
+        created = await create_user(tenant_id, actor, username, display_name, password)
+        for role in roles:
+            await grant_role(tenant_id, actor, created.id, role, agency_id=agency_id)
+        return created
+
+    try:
+        asyncio.run(run())
+    except (DomainError, WeakPassword, ValueError) as exc:
+        _fail(str(exc))
+    click.echo(f"已创建用户 {username}")
+
+
+# Plugins --------------------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
+def plugins(as_json: bool) -> None:
+    """列出已安装的辖区插件、版本及其实现的钩子。"""
+    from qingdan.core.plugins import PluginError, get_registry
+
+    try:
+        registry = get_registry()
+    except PluginError as exc:
+        _fail(str(exc))
+    rows = [
+        {
+            "name": p.name,
+            "version": p.version,
+            "distribution": p.distribution,
+            "jurisdiction": p.jurisdiction.name,
+            "division_code": p.jurisdiction.division_code,
+            "hooks": p.implemented_hooks(),
+        }
+        for p in registry
+    ]
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    if not rows:
+        click.echo("未安装辖区插件")
+    for r in rows:
+        click.echo(f"{r['name']} {r['version']}  {r['jurisdiction']}({r['division_code']})")
+        for hook in r["hooks"]:
+            click.echo(f"    {hook}")
+
+
+if __name__ == "__main__":
+    main()
