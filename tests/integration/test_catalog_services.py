@@ -81,7 +81,9 @@ async def test_duplicate_base_code_refused(make_tenant):
 async def test_list_filters_and_search(make_tenant):
     t = await make_tenant()
     other = await create_catalog_entry(
-        t.ctx, SYSTEM, sample_entry_document("000101002", "另一个备案事项") | {"item_type": "filing"}
+        t.ctx,
+        SYSTEM,
+        sample_entry_document("000101002", "另一个备案事项") | {"item_type": "filing"},
     )
     await create_item(t.ctx, SYSTEM, entry_id=t.entry_id, agency_id=t.agency_ids[0])
     await create_item(t.ctx, SYSTEM, entry_id=other.id, agency_id=t.agency_ids[1])

@@ -175,4 +175,7 @@ def test_invalid_json_text_is_refused_in_chinese():
 
 
 def test_titles_of_nested_paths():
-    assert element_title("special_steps[0].time_limit.unit") == "特殊环节第1行 › 特殊环节时限 › 时限单位"
+    assert (
+        element_title("special_steps[0].time_limit.unit")
+        == "特殊环节第1行 › 特殊环节时限 › 时限单位"
+    )

@@ -70,7 +70,9 @@ def test_a_bad_return_value_fails_loading_naming_the_hook():
     def qingdan_taxonomies():
         return {"themes": ["婚育"]}
 
-    mod = _module("bad", qingdan_jurisdiction=_jurisdiction(), qingdan_taxonomies=qingdan_taxonomies)
+    mod = _module(
+        "bad", qingdan_jurisdiction=_jurisdiction(), qingdan_taxonomies=qingdan_taxonomies
+    )
     with pytest.raises(PluginError, match=r"插件 bad 0\.1: qingdan_taxonomies 的返回值类型不正确"):
         load_plugin("bad", mod, "0.1")
 
@@ -80,7 +82,9 @@ def test_an_unknown_argument_fails_loading():
     def qingdan_item_types(settings, tenant):
         return []
 
-    mod = _module("args", qingdan_jurisdiction=_jurisdiction(), qingdan_item_types=qingdan_item_types)
+    mod = _module(
+        "args", qingdan_jurisdiction=_jurisdiction(), qingdan_item_types=qingdan_item_types
+    )
     with pytest.raises(PluginError, match="插件 args 1"):
         load_plugin("args", mod, "1")
 
@@ -99,7 +103,8 @@ def test_bad_division_code_and_unknown_required_element_fail():
         return ElementRequirements(required=("name", "meterials"))
 
     mod = _module(
-        "req", qingdan_jurisdiction=_jurisdiction(),
+        "req",
+        qingdan_jurisdiction=_jurisdiction(),
         qingdan_element_requirements=qingdan_element_requirements,
     )
     with pytest.raises(PluginError, match="meterials"):
@@ -111,7 +116,9 @@ def test_an_exception_inside_a_hook_names_the_plugin():
     def qingdan_code_format():
         raise RuntimeError("boom")
 
-    mod = _module("boom", qingdan_jurisdiction=_jurisdiction(), qingdan_code_format=qingdan_code_format)
+    mod = _module(
+        "boom", qingdan_jurisdiction=_jurisdiction(), qingdan_code_format=qingdan_code_format
+    )
     with pytest.raises(PluginError, match="插件 boom 1: 调用 qingdan_code_format 时出错"):
         load_plugin("boom", mod, "1")
 
@@ -134,8 +141,12 @@ def test_each_plugin_answers_only_for_itself_and_receives_its_settings():
 
     a = load_plugin(
         "a",
-        _module("a", qingdan_jurisdiction=_jurisdiction("a"), qingdan_taxonomies=qingdan_taxonomies,
-                qingdan_settings_schema=qingdan_settings_schema),
+        _module(
+            "a",
+            qingdan_jurisdiction=_jurisdiction("a"),
+            qingdan_taxonomies=qingdan_taxonomies,
+            qingdan_settings_schema=qingdan_settings_schema,
+        ),
         "1",
     )
     b = load_plugin("b", _module("b", qingdan_jurisdiction=_jurisdiction("b")), "1")
@@ -196,7 +207,9 @@ def test_a_broken_installed_package_fails_with_its_name_and_version(tmp_path):
     (info / "entry_points.txt").write_text(f"[{ENTRY_POINT_GROUP}]\nbroken = qingdan_broken\n")
     result = subprocess.run(
         [sys.executable, "-m", "qingdan.cli", "plugins"],
-        capture_output=True, text=True, env={"PYTHONPATH": str(tmp_path), "PATH": "/usr/bin"},
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": str(tmp_path), "PATH": "/usr/bin"},
         cwd=tmp_path,
     )
     assert result.returncode == 1
