@@ -25,7 +25,13 @@ _TMP = tempfile.mkdtemp(prefix="qingdan-test-")
 _PG_DB = f"qingdan_test_{uuid.uuid4().hex[:10]}"
 
 os.environ["QINGDAN_DATA_DIR"] = _TMP
-os.environ.pop("QINGDAN_REDIS_URL", None)
+BROKER = os.environ.get("QINGDAN_TEST_BROKER", "stub")
+if BROKER == "redis":
+    os.environ["QINGDAN_REDIS_URL"] = os.environ.get(
+        "QINGDAN_TEST_REDIS_URL", "redis://127.0.0.1:6379/15"
+    )
+else:
+    os.environ.pop("QINGDAN_REDIS_URL", None)
 os.environ["QINGDAN_SECRET_KEY"] = "test-secret-key-not-for-production"
 if BACKEND == "postgres":
     base = PG_ADMIN_URL.rsplit("/", 1)[0]
@@ -47,7 +53,8 @@ async def _pg_admin(sql: str) -> None:
 
 
 def pytest_report_header(config):
-    return f"qingdan test database: {BACKEND} ({os.environ.get('QINGDAN_DATABASE_URL', _TMP)})"
+    where = os.environ.get("QINGDAN_DATABASE_URL", _TMP)
+    return f"qingdan test database: {BACKEND} ({where}); job broker: {BROKER}"
 
 
 def pytest_sessionstart(session):

@@ -22,7 +22,6 @@ def make_broker(settings: Settings) -> dramatiq.Broker:
         broker: dramatiq.Broker = RedisBroker(url=settings.redis_url, namespace="qingdan")
     else:
         broker = StubBroker()
-        broker.emit_after("process_boot")
     broker.add_middleware(AsyncIO())
     return broker
 
