@@ -234,3 +234,13 @@ def test_every_hook_has_a_test():
     text = "\n".join(p.read_text() for p in test_files)
     untested = [h for h in hook_names() if h not in text]
     assert not untested, f"hooks no test exercises: {untested}"
+
+
+def test_hook_reference_in_docs_is_generated_from_the_docstrings():
+    from qingdan.core.plugin_docs import render_hooks_markdown
+
+    written = (ROOT / "docs" / "plugins" / "hooks.md").read_text()
+    assert written == render_hooks_markdown(), (
+        "docs/plugins/hooks.md is out of date: "
+        "python -m qingdan.core.plugin_docs > docs/plugins/hooks.md"
+    )
