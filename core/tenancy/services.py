@@ -209,6 +209,7 @@ async def list_divisions(scope: TenantScope) -> list[dict[str, Any]]:
 async def list_agencies(scope: TenantScope) -> list[dict[str, Any]]:
     return (
         await scope.select(
+            Agency,
             Agency.id,
             Agency.name,
             Agency.uscc,

@@ -179,3 +179,18 @@ def test_titles_of_nested_paths():
         element_title("special_steps[0].time_limit.unit")
         == "特殊环节第1行 › 特殊环节时限 › 时限单位"
     )
+
+
+def test_missing_required_elements_are_named_and_free_items_need_no_fee_rows():
+    from qingdan.core.catalog.requirements import missing_elements
+    from qingdan.core.hooktypes import ElementRequirements
+
+    reqs = ElementRequirements(required=("faq", "fees", "promised_limit", "result", "process"))
+    doc = validate_document(_bad(faq=[], result={"name": ""}))
+    assert missing_elements(doc, reqs) == ["审批结果", "常见问题"]
+    charged = validate_document(_bad(charged=True, fees=[]))
+    assert missing_elements(charged, reqs) == ["收费项目"]
+    instant = validate_document(_bad(case_type="instant", promised_limit={"value": 0}))
+    assert "承诺办结时限" not in missing_elements(instant, reqs)
+    unset = validate_document(_bad(promised_limit={"value": 0}))
+    assert "承诺办结时限" in missing_elements(unset, reqs)

@@ -182,7 +182,9 @@ def test_plugins_command_lists_plugins_versions_and_hooks():
     assert result.exit_code == 0, result.output
     rows = {r["name"]: r for r in json.loads(result.output)}
     assert {"jinchang", "anyang", "shuozhou"} <= set(rows)
-    for row in rows.values():
+    for name in ("jinchang", "anyang", "shuozhou"):
+        row = rows[name]
+        assert row["distribution"] == f"qingdan-{name}"
         assert re.fullmatch(r"\d+\.\d+\.\d+.*", row["version"])
         assert "qingdan_jurisdiction" in row["hooks"]
     text = CliRunner().invoke(main, ["plugins"]).output

@@ -1,0 +1,41 @@
+"""安阳市插件的钩子实现:只做转发,规则在 ``rules.py`` 与 ``data/`` 中。"""
+
+from __future__ import annotations
+
+import msgspec
+
+from qingdan import hookimpl
+from qingdan.core.catalog.vocab import ItemType
+from qingdan.core.hooktypes import DemoDataset, ElementRequirements, Jurisdiction, Taxonomies
+from qingdan_anyang import rules
+from qingdan_anyang.settings import AnyangSettings
+
+
+@hookimpl
+def qingdan_jurisdiction() -> Jurisdiction:
+    return rules.jurisdiction()
+
+
+@hookimpl
+def qingdan_settings_schema() -> type[msgspec.Struct]:
+    return AnyangSettings
+
+
+@hookimpl
+def qingdan_item_types(settings: AnyangSettings) -> list[ItemType]:
+    return rules.item_types(settings)
+
+
+@hookimpl
+def qingdan_taxonomies(settings: AnyangSettings) -> Taxonomies:
+    return rules.taxonomies(settings)
+
+
+@hookimpl
+def qingdan_element_requirements(item_type: ItemType) -> ElementRequirements:
+    return rules.element_requirements(item_type)
+
+
+@hookimpl
+def qingdan_demo_dataset() -> DemoDataset:
+    return rules.demo_dataset()
