@@ -223,6 +223,10 @@ async def ensure_platform_admin() -> bool:
 
 async def load_demo(registry: Registry) -> list[DemoSummary]:
     entries = load_national_catalog()
-    summaries = [await load_tenant(plugin, entries) for plugin in registry]
+    summaries = [
+        await load_tenant(plugin, entries)
+        for plugin in registry
+        if plugin.demo_dataset() is not None
+    ]
     await ensure_platform_admin()
     return summaries

@@ -1,0 +1,98 @@
+"""The Litestar application: pages, sessions, CSRF, templates, static files.
+
+Web processes keep no state of their own (sessions live in a signed cookie),
+so any number of them can run behind a load balancer (ARCHITECTURE.md,
+"Embedded default and production").
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from litestar import Litestar, Response
+from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import State
+from litestar.exceptions import NotFoundException
+from litestar.plugins.htmx import HTMXRequest
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+
+from qingdan.core import db
+from qingdan.core.config import Settings, get_settings
+from qingdan.web.controllers.admin import AdminController
+from qingdan.web.controllers.auth import TenantAuthController
+from qingdan.web.controllers.items import ItemController
+from qingdan.web.controllers.public import landing
+from qingdan.web.errors import exception_handlers
+from qingdan.web.rendering import build_environment
+from qingdan.web.sessions import SignedCookieConfig
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+
+SESSION_COOKIE = "qingdan_session"
+CSRF_COOKIE = "qingdan_csrf"
+CSRF_HEADER = "x-csrftoken"
+
+
+def _derive(secret_key: str, purpose: str) -> bytes:
+    """A separate key per use, so the session cipher and CSRF signer never share one."""
+    return hashlib.sha256(f"qingdan:{purpose}:{secret_key}".encode()).digest()
+
+
+def _static_not_found(_request: object, _exc: Exception) -> Response:
+    # A missing asset (e.g. vendor files not installed yet) is a plain 404,
+    # not a whole HTML error page sent in place of a stylesheet.
+    return Response(content="Not Found", status_code=404, media_type="text/plain")
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or get_settings()
+
+    async def connect_database() -> None:
+        db.connect(settings)
+        await db.start_pool()
+
+    async def disconnect_database() -> None:
+        await db.close_pool()
+
+    session = SignedCookieConfig(
+        secret=_derive(settings.secret_key, "session"),
+        key=SESSION_COOKIE,
+        max_age=settings.session_max_age,
+        httponly=True,
+        samesite="lax",
+        exclude=["^/static/"],
+    )
+    csrf = CSRFConfig(
+        secret=_derive(settings.secret_key, "csrf").hex(),
+        cookie_name=CSRF_COOKIE,
+        header_name=CSRF_HEADER,
+        # Pages carry the token themselves (form field, hx-headers), so
+        # no script needs to read the cookie.
+        cookie_httponly=True,
+        cookie_samesite="lax",
+        exclude=["^/static/"],
+    )
+    static = create_static_files_router(
+        path="/static",
+        directories=[STATIC_DIR],
+        name="static",
+        exception_handlers={NotFoundException: _static_not_found},
+    )
+    return Litestar(
+        route_handlers=[landing, TenantAuthController, ItemController, AdminController, static],
+        on_startup=[connect_database],
+        on_shutdown=[disconnect_database],
+        middleware=[session.middleware],
+        csrf_config=csrf,
+        template_config=TemplateConfig(
+            instance=JinjaTemplateEngine.from_environment(build_environment())
+        ),
+        request_class=HTMXRequest,
+        exception_handlers=exception_handlers(settings.debug),
+        state=State({"settings": settings}),
+        openapi_config=None,
+        debug=settings.debug,
+    )

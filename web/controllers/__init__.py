@@ -1,0 +1,1 @@
+"""Thin controllers: parse the request, call a core service, render the result."""

@@ -1,0 +1,92 @@
+"""Reading query strings into the typed values the services take, and back.
+
+Filters come from links people bookmark and share, so a value that no longer
+means anything (an unknown type, a page past the end, ``agency_id=abc``) is
+dropped rather than answered with an error page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlencode
+
+import msgspec
+
+from qingdan.core.catalog.schemas import PAGE_SIZES, SORTS, ItemQuery
+from qingdan.core.catalog.vocab import ItemStatus, ItemType, Level
+
+MAX_QUERY_LENGTH = 100
+
+
+def _int(value: Any, minimum: int = 1) -> int | None:
+    try:
+        number = int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+    return number if number >= minimum else None
+
+
+def _choice(value: Any, allowed: Any) -> str:
+    text = str(value or "").strip()
+    return text if text in allowed else ""
+
+
+def item_query(params: Mapping[str, Any]) -> ItemQuery:
+    """An :class:`ItemQuery` from the list page's query string."""
+    page_size = _int(params.get("page_size"))
+    return ItemQuery(
+        q=" ".join(str(params.get("q") or "").split())[:MAX_QUERY_LENGTH],
+        agency_id=_int(params.get("agency_id")),
+        division_id=_int(params.get("division_id")),
+        item_type=_choice(params.get("item_type"), ItemType._value2member_map_),
+        status=_choice(params.get("status"), ItemStatus._value2member_map_),
+        level=_choice(params.get("level"), Level._value2member_map_),
+        sort=_choice(params.get("sort"), SORTS) or "name",
+        descending=str(params.get("desc") or "") in {"1", "true", "on"},
+        page=_int(params.get("page")) or 1,
+        page_size=page_size if page_size in PAGE_SIZES else PAGE_SIZES[0],
+    )
+
+
+_DEFAULTS = ItemQuery()
+# Query-string names that differ from the ItemQuery field they fill.
+_PARAM_NAMES = {"descending": "desc"}
+_LISTED = (
+    "q",
+    "agency_id",
+    "division_id",
+    "item_type",
+    "status",
+    "level",
+    "sort",
+    "descending",
+    "page",
+    "page_size",
+)
+
+
+def query_string(query: ItemQuery, **changes: Any) -> str:
+    """``?…`` for ``query`` with ``changes``; defaults left out, so links stay short."""
+    values = msgspec.structs.replace(query, **changes) if changes else query
+    pairs = []
+    for field in _LISTED:
+        value = getattr(values, field)
+        if value == getattr(_DEFAULTS, field) or value in (None, ""):
+            continue
+        if isinstance(value, bool):
+            value = "1"
+        pairs.append((_PARAM_NAMES.get(field, field), value))
+    return "?" + urlencode(pairs) if pairs else "?"
+
+
+def page_window(page: int, pages: int, radius: int = 2) -> list[int | None]:
+    """Page numbers to show around ``page``; ``None`` marks a gap (…)."""
+    shown = {1, pages, *range(page - radius, page + radius + 1)}
+    numbers = sorted(n for n in shown if 1 <= n <= pages)
+    window: list[int | None] = []
+    for n in numbers:
+        if window and n - (window[-1] or 0) > 1:
+            window.append(None)
+        window.append(n)
+    return window
