@@ -71,7 +71,8 @@ def _serve(settings, host: str, port: int) -> None:
     from qingdan.web.app import create_app
 
     click.echo(f"清单已启动: http://{host}:{port}/  (数据: {_where(settings)})")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", access_log=False)
+    app = create_app(settings, inprocess_jobs=True)
+    uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)
 
 
 def _where(settings) -> str:

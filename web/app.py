@@ -47,14 +47,23 @@ def _static_not_found(_request: object, _exc: Exception) -> Response:
     return Response(content="Not Found", status_code=404, media_type="text/plain")
 
 
-def create_app(settings: Settings | None = None) -> Litestar:
+def create_app(settings: Settings | None = None, inprocess_jobs: bool = False) -> Litestar:
+    """The web app. ``inprocess_jobs`` runs background jobs in this process when
+    no Redis is configured (the embedded default of ``qingdan demo``/``serve``)."""
     settings = settings or get_settings()
+    workers: list = []
 
     async def connect_database() -> None:
         db.connect(settings)
         await db.start_pool()
+        if inprocess_jobs and not settings.redis_url:
+            from qingdan.core.jobs.worker import start_inprocess_worker
+
+            workers.append(start_inprocess_worker(settings))
 
     async def disconnect_database() -> None:
+        for worker in workers:
+            worker.stop()
         await db.close_pool()
 
     session = SignedCookieConfig(
