@@ -13,8 +13,12 @@ from qingdan.core.catalog.vocab import ItemType, ServiceKind
 from qingdan.core.hookspecs import hookimpl
 from qingdan.core.hooktypes import (
     ALL_ITEM_TYPES,
+    ApprovalChain,
+    ChainStep,
+    ChangeKind,
     ElementRequirements,
     EmptySettings,
+    ObligationRule,
     ServiceKindDef,
     Taxonomies,
 )
@@ -88,3 +92,35 @@ def qingdan_element_requirements(item_type: ItemType) -> ElementRequirements:
 @hookimpl(trylast=True)
 def qingdan_demo_dataset() -> None:
     return None
+
+
+AGENCY_REVIEW = ChainStep(
+    name="部门审核", role="agency_reviewer", office="实施机构审核员", deadline_days=3,
+    escalate_to="reform_office",
+)
+REFORM_REVIEW = ChainStep(
+    name="审改机构审核", role="reform_office", office="审改机构", deadline_days=5,
+    escalate_to="tenant_admin",
+)
+LEGAL_REVIEW = ChainStep(
+    name="合法性审核", role="legal_reviewer", office="司法行政部门", deadline_days=5,
+    escalate_to="reform_office",
+)
+QUALITY_AND_PUBLISH = ChainStep(
+    name="质检发布", role="data_center", office="大数据中心", deadline_days=2,
+    escalate_to="reform_office",
+)
+
+
+@hookimpl(trylast=True)
+def qingdan_approval_chain(kind: ChangeKind) -> ApprovalChain:
+    steps = [AGENCY_REVIEW]
+    if kind == ChangeKind.cancel:
+        steps.append(LEGAL_REVIEW)
+    steps += [REFORM_REVIEW, QUALITY_AND_PUBLISH]
+    return ApprovalChain(steps=tuple(steps), basis="平台默认审核链")
+
+
+@hookimpl(trylast=True)
+def qingdan_obligations() -> list[ObligationRule]:
+    return []

@@ -25,9 +25,13 @@ if TYPE_CHECKING:
     from qingdan.core.catalog.codes import CodeFormat
     from qingdan.core.catalog.vocab import ItemType
     from qingdan.core.hooktypes import (
+        ApprovalChain,
+        ChangeKind,
         DemoDataset,
         ElementRequirements,
         Jurisdiction,
+        ObligationRule,
+        SubjectSummary,
         Taxonomies,
     )
 
@@ -152,4 +156,65 @@ def qingdan_demo_dataset() -> DemoDataset | None:
         entries, items and demo users.
 
     Called: by ``qingdan demo`` when it loads an empty database. First result wins.
+    """
+
+
+@hookspec(firstresult=True)
+def qingdan_approval_chain(
+    kind: ChangeKind,
+    subject: SubjectSummary,
+    changed_elements: list[str],
+    settings: msgspec.Struct,
+) -> ApprovalChain:
+    """Give the approval chain a change must pass, built at submission time.
+
+    Parameters:
+        kind: the kind of change (认领 claim, 新增 create, 变更 amend, 暂停
+            suspend, 恢复 resume, 取消 cancel).
+        subject: the item (or catalog entry) the change is for: name, type,
+            codes, levels, the level of its division, whether it was issued
+            from above.
+        changed_elements: element field names that differ from the published
+            version (empty for a status change).
+        settings: the tenant's validated plugin settings.
+
+    Returns:
+        ``ApprovalChain``: ordered ``ChainStep`` s, each naming the role that
+        acts (``agency_reviewer``, ``reform_office``, ``legal_reviewer``,
+        ``data_center`` or a role of the plugin's own), the office as users
+        read it, a deadline in working days, the attachments that must be
+        present before the step can pass, whether it may be skipped, and the
+        role told when it is overdue. Core's default: the agency's reviewer,
+        审改机构, (for a cancellation) 司法行政 before 审改机构, then 大数据中心.
+
+    Called: when a change request is submitted (and resubmitted after a
+    return); the chain is stored with the request, so a later change of the
+    plugin does not alter requests already under way. First result wins.
+    """
+
+
+@hookspec(firstresult=True)
+def qingdan_obligations(
+    kind: ChangeKind,
+    subject: SubjectSummary,
+    changed_elements: list[str],
+    settings: msgspec.Struct,
+) -> list[ObligationRule]:
+    """Say what work a change leaves behind, for whom, and by when.
+
+    Parameters:
+        kind: the kind of change.
+        subject: the item the change is for.
+        changed_elements: element field names that changed.
+        settings: the tenant's validated plugin settings.
+
+    Returns:
+        ``list[ObligationRule]``: each with a kind, a Chinese title, the role
+        that must do it, a deadline in working days (0 = the same day), the
+        event it counts from (``"publish"``: the change took effect;
+        ``"claim"``: the item was claimed) and the role told when it is
+        overdue. Core's default is none.
+
+    Called: when an item is claimed and when a change is published. The
+    obligations are stored with their due dates. First result wins.
     """

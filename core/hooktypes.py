@@ -6,6 +6,8 @@ the database, the web request or the job queue.
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 import msgspec
 
 from qingdan.core.catalog.vocab import Audience, ItemType, Level, ServiceKind
@@ -110,3 +112,79 @@ class EmptySettings(msgspec.Struct, frozen=True, kw_only=True):
 
 
 ALL_ITEM_TYPES: tuple[ItemType, ...] = tuple(ItemType)
+
+
+# Change and its consequences (approval chains, obligations) ------------------------
+
+
+class ChangeKind(StrEnum):
+    claim = "claim"
+    create = "create"
+    amend = "amend"
+    suspend = "suspend"
+    resume = "resume"
+    cancel = "cancel"
+
+    @property
+    def label(self) -> str:
+        return CHANGE_KIND_LABELS[self]
+
+
+CHANGE_KIND_LABELS = {
+    ChangeKind.claim: "认领",
+    ChangeKind.create: "新增",
+    ChangeKind.amend: "变更",
+    ChangeKind.suspend: "暂停",
+    ChangeKind.resume: "恢复",
+    ChangeKind.cancel: "取消",
+}
+
+
+class RequiredAttachment(msgspec.Struct, frozen=True, kw_only=True):
+    """A document that must be attached before a step can pass."""
+
+    kind: str  # e.g. "provincial_consent"
+    label: str  # e.g. "省级业务部门同意意见"
+
+
+class ChainStep(msgspec.Struct, frozen=True, kw_only=True):
+    """One step of an approval chain: who acts, by when, with what."""
+
+    name: str  # 部门审核, 审改机构审核, 合法性审核, 质检发布 ...
+    role: str  # a Role value, or any role a plugin names
+    office: str = ""  # the office that acts, as users read it (审改机构)
+    deadline_days: int = 5  # working days from the step's start
+    required_attachments: tuple[RequiredAttachment, ...] = ()
+    skippable: bool = False
+    escalate_to: str | None = None  # the role told when the step is overdue
+    basis: str = ""  # the clause that requires the step
+
+
+class ApprovalChain(msgspec.Struct, frozen=True, kw_only=True):
+    steps: tuple[ChainStep, ...]
+    basis: str = ""
+
+
+class SubjectSummary(msgspec.Struct, frozen=True, kw_only=True):
+    """What a plugin is told about the item a change is for."""
+
+    name: str
+    item_type: ItemType
+    base_code: str
+    impl_code: str = ""
+    levels: tuple[Level, ...] = ()
+    division_level: str = ""  # city / county / township / village
+    from_above: bool = True  # issued from above (national/provincial catalog)
+    is_catalog_entry: bool = False
+
+
+class ObligationRule(msgspec.Struct, frozen=True, kw_only=True):
+    """Work a change leaves behind, and by when."""
+
+    kind: str  # hall_update / offline_guide / elements_complete ...
+    title: str  # 大厅进驻事项调整更新
+    role: str  # the office that must do it (a Role value)
+    working_days: int  # from the event; 0 = the same day
+    on: str = "publish"  # "publish" (the change took effect) or "claim" (item claimed)
+    escalate_to: str | None = None
+    basis: str = ""

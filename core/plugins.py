@@ -42,8 +42,14 @@ def hook_names() -> list[str]:
 
 
 def _return_types() -> dict[str, Any]:
+    from qingdan.core.hooktypes import ApprovalChain, ChangeKind, ObligationRule, SubjectSummary
+
     ns = {
         "msgspec": msgspec,
+        "ApprovalChain": ApprovalChain,
+        "ChangeKind": ChangeKind,
+        "ObligationRule": ObligationRule,
+        "SubjectSummary": SubjectSummary,
         "CodeFormat": CodeFormat,
         "ItemType": ItemType,
         "DemoDataset": DemoDataset,
@@ -148,6 +154,41 @@ class Plugin:
     ) -> ElementRequirements:
         return self.call("qingdan_element_requirements", item_type=item_type, settings=settings)
 
+    def approval_chain(
+        self,
+        kind: Any,
+        subject: Any,
+        changed_elements: list[str],
+        settings: msgspec.Struct,
+    ) -> Any:
+        chain = self.call(
+            "qingdan_approval_chain",
+            kind=kind,
+            subject=subject,
+            changed_elements=changed_elements,
+            settings=settings,
+        )
+        if not chain.steps:
+            raise PluginError(f"{self.label}: qingdan_approval_chain 返回了空的审核链")
+        return chain
+
+    def obligations(
+        self,
+        kind: Any,
+        subject: Any,
+        changed_elements: list[str],
+        settings: msgspec.Struct,
+    ) -> list[Any]:
+        return list(
+            self.call(
+                "qingdan_obligations",
+                kind=kind,
+                subject=subject,
+                changed_elements=changed_elements,
+                settings=settings,
+            )
+        )
+
     def demo_dataset(self) -> DemoDataset | None:
         return self.call("qingdan_demo_dataset")
 
@@ -177,6 +218,30 @@ class Plugin:
                     f"{self.label}: qingdan_element_requirements 指定了不存在的要素 {unknown}"
                 )
         self.demo_dataset()
+        self._validate_chains(settings)
+
+    def _validate_chains(self, settings: msgspec.Struct) -> None:
+        """Every change kind must give a chain whose roles exist and deadlines are sane."""
+        from qingdan.core.hooktypes import ChangeKind, SubjectSummary
+        from qingdan.core.tenancy.schemas import Role
+
+        known_roles = {r.value for r in Role}
+        for item_type in (ItemType.licensing, ItemType.public_service):
+            subject = SubjectSummary(name="校验", item_type=item_type, base_code="000000")
+            for kind in ChangeKind:
+                chain = self.approval_chain(kind, subject, [], settings)
+                for step in chain.steps:
+                    if step.role not in known_roles:
+                        raise PluginError(
+                            f"{self.label}: 审核链步骤“{step.name}”的角色 {step.role} 不存在"
+                        )
+                    if not 0 <= step.deadline_days <= 365:
+                        raise PluginError(
+                            f"{self.label}: 审核链步骤“{step.name}”的时限 {step.deadline_days} 无效"
+                        )
+                for rule in self.obligations(kind, subject, [], settings):
+                    if rule.role not in known_roles or rule.on not in ("publish", "claim"):
+                        raise PluginError(f"{self.label}: 后续义务“{rule.title}”的角色或触发无效")
 
 
 class SettingsError(ValueError):
