@@ -62,6 +62,8 @@ def test_loaded_from_its_own_distribution(plugin):
         "qingdan_taxonomies",
         "qingdan_element_requirements",
         "qingdan_demo_dataset",
+        "qingdan_approval_chain",
+        "qingdan_obligations",
     }
 
 

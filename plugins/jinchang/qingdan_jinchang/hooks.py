@@ -6,8 +6,16 @@ import msgspec
 
 from qingdan import hookimpl
 from qingdan.core.catalog.vocab import ItemType
-from qingdan.core.hooktypes import DemoDataset, ElementRequirements, Jurisdiction
-from qingdan_jinchang import rules
+from qingdan.core.hooktypes import (
+    ApprovalChain,
+    ChangeKind,
+    DemoDataset,
+    ElementRequirements,
+    Jurisdiction,
+    ObligationRule,
+    SubjectSummary,
+)
+from qingdan_jinchang import chains, rules
 from qingdan_jinchang.settings import JinchangSettings
 
 
@@ -34,3 +42,23 @@ def qingdan_element_requirements(item_type: ItemType) -> ElementRequirements:
 @hookimpl
 def qingdan_demo_dataset() -> DemoDataset:
     return rules.demo_dataset()
+
+
+@hookimpl
+def qingdan_approval_chain(
+    kind: ChangeKind,
+    subject: SubjectSummary,
+    changed_elements: list[str],
+    settings: JinchangSettings,
+) -> ApprovalChain:
+    return chains.approval_chain(kind, subject, changed_elements, settings)
+
+
+@hookimpl
+def qingdan_obligations(
+    kind: ChangeKind,
+    subject: SubjectSummary,
+    changed_elements: list[str],
+    settings: JinchangSettings,
+) -> list[ObligationRule]:
+    return chains.obligations(kind, subject, changed_elements, settings)

@@ -66,6 +66,8 @@ def test_loaded_from_its_own_distribution(plugin):
         "qingdan_item_types",
         "qingdan_element_requirements",
         "qingdan_demo_dataset",
+        "qingdan_approval_chain",
+        "qingdan_obligations",
     }
 
 

@@ -6,8 +6,17 @@ import msgspec
 
 from qingdan import hookimpl
 from qingdan.core.catalog.vocab import ItemType
-from qingdan.core.hooktypes import DemoDataset, ElementRequirements, Jurisdiction, Taxonomies
-from qingdan_shuozhou import rules
+from qingdan.core.hooktypes import (
+    ApprovalChain,
+    ChangeKind,
+    DemoDataset,
+    ElementRequirements,
+    Jurisdiction,
+    ObligationRule,
+    SubjectSummary,
+    Taxonomies,
+)
+from qingdan_shuozhou import chains, rules
 from qingdan_shuozhou.settings import ShuozhouSettings
 
 
@@ -39,3 +48,23 @@ def qingdan_element_requirements(item_type: ItemType) -> ElementRequirements:
 @hookimpl
 def qingdan_demo_dataset() -> DemoDataset:
     return rules.demo_dataset()
+
+
+@hookimpl
+def qingdan_approval_chain(
+    kind: ChangeKind,
+    subject: SubjectSummary,
+    changed_elements: list[str],
+    settings: ShuozhouSettings,
+) -> ApprovalChain:
+    return chains.approval_chain(kind, subject, changed_elements, settings)
+
+
+@hookimpl
+def qingdan_obligations(
+    kind: ChangeKind,
+    subject: SubjectSummary,
+    changed_elements: list[str],
+    settings: ShuozhouSettings,
+) -> list[ObligationRule]:
+    return chains.obligations(kind, subject, changed_elements, settings)
