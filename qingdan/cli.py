@@ -132,6 +132,79 @@ def worker(threads: int) -> None:
     run_worker(settings, threads=threads)
 
 
+@main.command()
+@_data_dir_option
+def scheduler() -> None:
+    """定时任务:每15分钟排队一次期限扫描(需要 QINGDAN_REDIS_URL)。"""
+    settings = _settings()
+    if not settings.redis_url:
+        _fail("未配置 QINGDAN_REDIS_URL;嵌入式部署的定时任务在网站进程内运行")
+    import threading
+
+    from qingdan.core.jobs.scheduler import start_scheduler
+
+    start_scheduler()
+    click.echo("定时任务已启动")
+    threading.Event().wait()
+
+
+@main.command()
+@click.option("--tenant", "slug", default=None, help="只扫描这个租户")
+@_data_dir_option
+def scan(slug: str | None) -> None:
+    """立即执行期限扫描:到期发布、提醒、逾期督办。"""
+    settings = _settings()
+    from qingdan.core.tenancy.context import load_context
+    from qingdan.core.tenancy.services import list_tenants
+    from qingdan.core.workflow.scan import scan_tenant
+
+    async def run():
+        await _migrate(settings)
+        slugs = [slug] if slug else [t["slug"] for t in await list_tenants() if t["active"]]
+        return [(s, await scan_tenant(await load_context(slug=s))) for s in slugs]
+
+    for s, report in asyncio.run(run()):
+        click.echo(
+            f"{s}: 发布 {report.published},提醒 {report.reminded},"
+            f"逾期 {report.overdue},督办 {report.escalated}"
+        )
+
+
+@main.group()
+def audit() -> None:
+    """审计日志。"""
+
+
+@audit.command("verify")
+@click.option("--tenant", "slug", default=None, help="只校验这个租户")
+@_data_dir_option
+def audit_verify(slug: str | None) -> None:
+    """校验审计日志的哈希链;发现篡改时以非零状态退出。"""
+    settings = _settings()
+    from qingdan.core.audit.services import verify_chain
+    from qingdan.core.tenancy.services import list_tenants
+
+    async def run():
+        await _migrate(settings)
+        tenants = [t for t in await list_tenants() if slug is None or t["slug"] == slug]
+        if slug is not None and not tenants:
+            _fail(f"租户“{slug}”不存在")
+        results = [(t["slug"], await verify_chain(t["id"])) for t in tenants]
+        if slug is None:
+            results.append(("(平台)", await verify_chain(None)))
+        return results
+
+    bad = False
+    for name, report in asyncio.run(run()):
+        if report.ok:
+            click.echo(f"{name}: 完好,共 {report.entries} 条")
+        else:
+            bad = True
+            click.echo(f"{name}: 第 {report.first_bad_seq} 条起校验失败: {report.reason}")
+    if bad:
+        sys.exit(2)
+
+
 # Database -------------------------------------------------------------------------
 
 
@@ -233,6 +306,131 @@ def user(
     except (DomainError, WeakPassword, ValueError) as exc:
         _fail(str(exc))
     click.echo(f"已创建用户 {username}")
+
+
+# Working-day calendar ---------------------------------------------------------------------
+
+
+@main.group()
+def calendar() -> None:
+    """工作日日历:节假日与调休。"""
+
+
+def _parse_when(value: str):
+    from datetime import date, datetime
+
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        pass
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        _fail(f"“{value}”不是有效日期(格式如 2025-09-26 或 2025-09-26T17:00:00+08:00)")
+
+
+async def _calendar_tenant_id(slug: str | None) -> int | None:
+    from qingdan.core.tenancy.services import get_tenant
+
+    return (await get_tenant(slug)).id if slug else None
+
+
+@calendar.command("add-workdays")
+@click.argument("when", metavar="DATE")
+@click.argument("n", type=click.IntRange(min=0))
+@click.option("--tenant", "slug", default=None, help="按这个租户的放假安排计算;不填则用平台的")
+@_data_dir_option
+def calendar_add_workdays(when: str, n: int, slug: str | None) -> None:
+    """打印 DATE 之后第 N 个工作日(N 为 0 时为当日)。"""
+    settings = _settings()
+    from qingdan.core.calendar.schemas import provisional_note
+    from qingdan.core.calendar.services import load_calendar
+    from qingdan.core.errors import NotFound
+
+    start = _parse_when(when)
+
+    async def run():
+        await _migrate(settings)
+        return (await load_calendar(await _calendar_tenant_id(slug))).add_working_days(start, n)
+
+    try:
+        deadline = asyncio.run(run())
+    except NotFound as exc:
+        _fail(str(exc))
+    click.echo(deadline.due.isoformat())
+    if deadline.provisional:
+        click.echo(provisional_note(deadline.years_without_data) + ",此日期为暂定")
+
+
+@calendar.command("import")
+@click.argument(
+    "path", metavar="FILE", type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option("--tenant", "slug", default=None, help="导入为这个租户的安排;不填则全平台适用")
+@_data_dir_option
+def calendar_import(path: Path, slug: str | None) -> None:
+    """导入一年的放假安排(CSV:日期,类型,名称;格式见 docs/calendar.md)。"""
+    settings = _settings()
+    from qingdan.core.audit.services import Actor
+    from qingdan.core.calendar.services import import_schedule
+    from qingdan.core.errors import DomainError, NotFound
+
+    async def run():
+        await _migrate(settings)
+        tenant_id = await _calendar_tenant_id(slug)
+        return await import_schedule(
+            tenant_id, Actor.system("命令行"), path.read_bytes(), path.name
+        )
+
+    try:
+        schedule = asyncio.run(run())
+    except (DomainError, NotFound) as exc:
+        _fail(str(exc))
+    whose = f"租户 {slug}" if slug else "全平台"
+    click.echo(
+        f"已导入{schedule.year}年放假安排({whose}):放假 {len(schedule.holidays)} 天,"
+        f"调休上班 {len(schedule.workdays)} 天"
+    )
+    click.echo(f"来源: {schedule.source}")
+
+
+@calendar.command("show")
+@click.argument("year", type=click.IntRange(min=1900, max=2100))
+@click.option("--tenant", "slug", default=None, help="显示这个租户实际使用的安排")
+@_data_dir_option
+def calendar_show(year: int, slug: str | None) -> None:
+    """列出一年的放假和调休上班日,并说明数据来源。"""
+    settings = _settings()
+    from qingdan.core.calendar.schemas import YearSource
+    from qingdan.core.calendar.services import list_years, load_calendar, weekday_label
+    from qingdan.core.errors import NotFound
+
+    async def run():
+        await _migrate(settings)
+        tenant_id = await _calendar_tenant_id(slug)
+        stored = [s for s in await list_years(tenant_id) if s.year == year and s.in_effect]
+        return await load_calendar(tenant_id), stored
+
+    try:
+        cal, stored = asyncio.run(run())
+    except NotFound as exc:
+        _fail(str(exc))
+    source = cal.year_source(year)
+    schedule = cal.schedule(year)
+    if source is YearSource.unknown or schedule is None:
+        click.echo(
+            f"{year}年: 未录入放假安排,暂按周末推算;涉及该年的期限均为暂定。"
+            f"请用 qingdan calendar import 导入该年的放假安排"
+        )
+        return
+    if source is YearSource.schedule:
+        whose = stored[0].scope_label if stored else "已录入"
+        click.echo(f"{year}年: 已录入的放假安排({whose});来源: {schedule.source}")
+    else:
+        click.echo(f"{year}年: 内置日历({schedule.source})")
+    for d in schedule.days:
+        click.echo(f"{d.day.isoformat()}  {weekday_label(d.day)}  {d.kind_label}  {d.name}")
+    click.echo(f"共放假 {len(schedule.holidays)} 天,调休上班 {len(schedule.workdays)} 天")
 
 
 # Plugins --------------------------------------------------------------------------------

@@ -33,6 +33,7 @@ if BROKER == "redis":
 else:
     os.environ.pop("QINGDAN_REDIS_URL", None)
 os.environ["QINGDAN_SECRET_KEY"] = "test-secret-key-not-for-production"
+os.environ["QINGDAN_TEST_FAST_HASH"] = "1"
 if BACKEND == "postgres":
     base = PG_ADMIN_URL.rsplit("/", 1)[0]
     os.environ["QINGDAN_DATABASE_URL"] = f"{base}/{_PG_DB}"

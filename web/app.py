@@ -57,13 +57,18 @@ def create_app(settings: Settings | None = None, inprocess_jobs: bool = False) -
         db.connect(settings)
         await db.start_pool()
         if inprocess_jobs and not settings.redis_url:
+            from qingdan.core.jobs.scheduler import start_scheduler
             from qingdan.core.jobs.worker import start_inprocess_worker
 
             workers.append(start_inprocess_worker(settings))
+            workers.append(start_scheduler())
 
     async def disconnect_database() -> None:
         for worker in workers:
-            worker.stop()
+            if hasattr(worker, "shutdown"):
+                worker.shutdown(wait=False)
+            else:
+                worker.stop()
         await db.close_pool()
 
     session = SignedCookieConfig(

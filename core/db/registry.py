@@ -5,8 +5,17 @@ from piccolo.table import Table
 
 def all_tables() -> list[type[Table]]:
     from qingdan.core.audit.tables import AuditEntry
+    from qingdan.core.calendar.tables import CalendarDay, CalendarYear
     from qingdan.core.catalog.tables import CatalogEntry, CatalogEntryVersion, Item, ItemVersion
     from qingdan.core.tenancy.tables import Agency, Division, RoleAssignment, Tenant, User
+    from qingdan.core.workflow.tables import (
+        Attachment,
+        ChangeRequest,
+        ChangeStep,
+        Decision,
+        Notice,
+        Obligation,
+    )
 
     return [
         Tenant,
@@ -19,4 +28,12 @@ def all_tables() -> list[type[Table]]:
         Item,
         ItemVersion,
         AuditEntry,
+        CalendarYear,
+        CalendarDay,
+        ChangeRequest,
+        ChangeStep,
+        Decision,
+        Attachment,
+        Obligation,
+        Notice,
     ]

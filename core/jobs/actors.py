@@ -15,3 +15,26 @@ async def refresh_item_index(tenant_id: int) -> int:
 
     ctx = await load_context(tenant_id=tenant_id)
     return await refresh_index(ctx)
+
+
+@dramatiq.actor(queue_name="default", max_retries=3)
+async def scan_deadlines(tenant_id: int) -> dict:
+    """Publish what reached its effective date; remind, flag and escalate deadlines."""
+    import msgspec
+
+    from qingdan.core.tenancy.context import load_context
+    from qingdan.core.workflow.scan import scan_tenant
+
+    report = await scan_tenant(await load_context(tenant_id=tenant_id))
+    return msgspec.to_builtins(report)
+
+
+@dramatiq.actor(queue_name="default", max_retries=3)
+async def scan_all_tenants() -> int:
+    """Queue a deadline scan for every active tenant (the scheduler calls this)."""
+    from qingdan.core.tenancy.services import list_tenants
+
+    tenants = [t for t in await list_tenants() if t["active"]]
+    for tenant in tenants:
+        scan_deadlines.send(tenant["id"])
+    return len(tenants)

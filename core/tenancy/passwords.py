@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import os
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-_hasher = PasswordHasher()
+# The test suite creates hundreds of users; it may ask for argon2id with
+# minimal cost. Production always uses argon2-cffi's recommended parameters.
+if os.environ.get("QINGDAN_TEST_FAST_HASH") == "1":
+    _hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+else:
+    _hasher = PasswordHasher()
 
 MIN_LENGTH = 8
 

@@ -57,6 +57,7 @@ class User(Table, tablename="app_user"):
     username = Varchar(length=60)
     display_name = Varchar(length=100)
     password_hash = Varchar(length=200)
+    email = Varchar(length=200, default="")  # for notices by e-mail, when SMTP is set up
     active = Boolean(default=True)
     created_at = Timestamptz(default=TimestamptzNow())
 

@@ -11,7 +11,13 @@ from typing import Annotated
 import msgspec
 
 from qingdan import hookimpl
-from qingdan.core.hooktypes import Jurisdiction, Taxonomies, Theme
+from qingdan.core.hooktypes import (
+    ChangeKind,
+    Jurisdiction,
+    ObligationRule,
+    Taxonomies,
+    Theme,
+)
 
 
 class SampleSettings(msgspec.Struct, frozen=True, kw_only=True):
@@ -39,3 +45,30 @@ def qingdan_taxonomies(settings: SampleSettings) -> Taxonomies:
     themes = [Theme(code="birth", name="生育收养")]
     themes += [Theme(code=f"x{i}", name=n, local=True) for i, n in enumerate(settings.local_themes)]
     return Taxonomies(themes=tuple(themes))
+
+
+@hookimpl
+def qingdan_obligations(kind: ChangeKind, settings: SampleSettings) -> list[ObligationRule]:
+    rules = []
+    if kind == ChangeKind.claim:
+        rules.append(
+            ObligationRule(
+                kind="elements_complete",
+                title="认领当日完成要素填写",
+                role="clerk",
+                working_days=0,
+                on="claim",
+                escalate_to="reform_office",
+            )
+        )
+    if kind in (ChangeKind.amend, ChangeKind.cancel, ChangeKind.claim):
+        rules.append(
+            ObligationRule(
+                kind="hall_update",
+                title="大厅进驻事项调整更新",
+                role="service_center",
+                working_days=settings.hall_update_days,
+                escalate_to="data_center",
+            )
+        )
+    return rules

@@ -660,12 +660,14 @@ async def _close(ctx: TenantContext, cr: ChangeRequest, status: ChangeStatus) ->
 # Publishing ----------------------------------------------------------------------------------
 
 
-async def publish(ctx: TenantContext, actor: Actor, cr_id: int) -> ChangeRequest:
+async def publish(
+    ctx: TenantContext, actor: Actor, cr_id: int, on: date | None = None
+) -> ChangeRequest:
     """发布: an approved request takes effect (at once, or when its date comes)."""
     cr = await get_request(ctx, cr_id)
     if cr.status != ChangeStatus.approved.value:
         raise DomainError(f"申请{ChangeStatus(cr.status).label},不能发布")
-    if cr.effective_date is not None and cr.effective_date > today():
+    if cr.effective_date is not None and cr.effective_date > (on or today()):
         raise DomainError(f"申请将于{cr.effective_date}生效,尚未到生效日期")
     async with atomic():
         await _take_request(ctx, cr)
@@ -806,3 +808,79 @@ __all__ = [
     "submit",
     "withdraw",
 ]
+
+
+# Attachments ---------------------------------------------------------------------------------
+
+
+async def add_attachment(
+    ctx: TenantContext,
+    principal: Principal,
+    cr_id: int,
+    kind: str,
+    filename: str,
+    data: bytes,
+    label: str = "",
+) -> Attachment:
+    """Attach a file to a request; it is kept with the version under review.
+
+    The author's agency, or whoever acts on the active step, may attach.
+    """
+    from qingdan.core import files
+
+    cr = await get_request(ctx, cr_id)
+    if not ChangeStatus(cr.status).is_open:
+        raise DomainError("已办结的申请不能再上传附件")
+    item = await _item(ctx, cr.item)
+    codes = await division_codes(ctx)
+    allowed = any(_holds(principal, role, item, codes) for role in AUTHOR_ROLES)
+    if not allowed and cr.status == ChangeStatus.in_review.value:
+        step = await _active_step(ctx, cr)
+        allowed = _holds(principal, step.role, item, codes)
+    if not allowed:
+        raise PermissionDenied("您不能为该申请上传附件")
+    stored = files.store(filename, data)
+    known = {
+        a["kind"]: a["label"]
+        for s in await steps_of(ctx, cr.id)
+        for a in (s["required_attachments"] or [])
+    }
+    async with atomic():
+        attachment = await ctx.scope.insert(
+            Attachment,
+            change_request=cr.id,
+            version=cr.version,
+            kind=kind or "other",
+            label=label or known.get(kind, "其他附件"),
+            filename=stored.filename,
+            content_type=stored.content_type,
+            size=stored.size,
+            sha256=stored.sha256,
+            storage_key=stored.storage_key,
+            uploaded_by=principal.user_id,
+        )
+        await record(
+            ctx.tenant_id,
+            actor_of(principal),
+            "attachment.add",
+            "change_request",
+            cr.id,
+            f"上传附件 {stored.filename}({attachment.label})",
+            {"attachment": attachment.id, "sha256": stored.sha256, "size": stored.size},
+        )
+    return attachment
+
+
+async def attachments_of(ctx: TenantContext, cr_id: int) -> list[dict[str, Any]]:
+    return (
+        await ctx.scope.select(Attachment)
+        .where(Attachment.change_request == cr_id)
+        .order_by(Attachment.id)
+    )
+
+
+async def read_attachment(ctx: TenantContext, attachment_id: int) -> tuple[dict[str, Any], bytes]:
+    from qingdan.core import files
+
+    row = await ctx.scope.get_row(Attachment, attachment_id, "附件")
+    return row, files.read(row["storage_key"])
