@@ -10,8 +10,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import msgspec
+
 from qingdan.core.audit.services import Actor, record
 from qingdan.core.catalog.codes import USCC, CodeError, DivisionCode, ImplCode
+from qingdan.core.catalog.diff import diff_documents
 from qingdan.core.catalog.elements import ElementDocument
 from qingdan.core.catalog.schemas import (
     PAGE_SIZES,
@@ -266,12 +269,24 @@ async def save_draft(
             raise ConflictError(
                 "该事项已被他人修改,您的保存未生效。请刷新页面,在最新内容上重新编辑。"
             )
+        previous_id = item.draft_version or item.published_version
+        previous = None
+        if previous_id is not None:
+            previous = validate_document(
+                (await scope.get_row(ItemVersion, previous_id, "版本"))["document"]
+            )
         version = await _new_version(ctx, actor, item.id, doc, note=note or "保存草稿")
         await scope.update(Item, {Item.draft_version: version.id}).where(Item.id == item.id)
+        # Every element edit is in the audit log with its before and after.
+        changes = diff_documents(previous, doc)
         await record(
             ctx.tenant_id, actor, "item.save_draft", "item", item.id,
-            f"保存事项草稿 {doc.name}(版本{version.number})",
-            {"version": version.id},
+            f"保存事项草稿 {doc.name}(版本{version.number}): {changes.summary}",
+            {
+                "version": version.id,
+                "previous_version": previous_id,
+                "changes": msgspec.to_builtins(changes.changes),
+            },
         )
     return version
 

@@ -109,3 +109,24 @@ async def test_other_tenants_rows_are_not_found(make_tenant):
     with pytest.raises(NotFound):
         await save_draft(a.ctx, SYSTEM, item_b.id, doc, 0)
     assert (await list_items(a.ctx, ItemQuery())).total == 0
+
+
+async def test_every_element_edit_is_audited_with_before_and_after(make_tenant):
+    from qingdan.core.audit.services import entries_for
+
+    t = await make_tenant()
+    item = await create_item(t.ctx, SYSTEM, entry_id=t.entry_id, agency_id=t.agency_ids[0])
+    doc = dump_document((await get_item(t.ctx, item.id)).draft)
+    doc["promised_limit"] = {"value": 3, "unit": "working_day"}
+    doc["materials"] = [*doc["materials"], {"name": "营业执照", "source": "e_licence"}]
+    await save_draft(t.ctx, SYSTEM, item.id, doc, 0)
+    (entry,) = [
+        e
+        for e in await entries_for(t.tenant_id, "item", item.id)
+        if e["action"] == "item.save_draft"
+    ]
+    changes = {c["element"]: c for c in entry["data"]["changes"]}
+    assert changes["promised_limit"]["before"] == "10个工作日"
+    assert changes["promised_limit"]["after"] == "3个工作日"
+    assert [r["kind"] for r in changes["materials"]["rows"]] == ["added"]
+    assert "承诺办结时限" in entry["summary"]
