@@ -22,6 +22,9 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     secret_key: str
     session_max_age: int = 8 * 3600
     debug: bool = False
+    smtp_url: str | None = None  # smtp://user:password@host:587?starttls=1
+    mail_from: str = "qingdan@localhost"
+    public_url: str = "http://127.0.0.1:8000"  # for links in e-mails
 
     @property
     def is_sqlite(self) -> bool:
@@ -56,6 +59,9 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         secret_key=secret,
         session_max_age=int(env.get(PREFIX + "SESSION_MAX_AGE") or 8 * 3600),
         debug=(env.get(PREFIX + "DEBUG") or "").lower() in {"1", "true", "yes"},
+        smtp_url=env.get(PREFIX + "SMTP_URL") or None,
+        mail_from=env.get(PREFIX + "MAIL_FROM") or "qingdan@localhost",
+        public_url=(env.get(PREFIX + "PUBLIC_URL") or "http://127.0.0.1:8000").rstrip("/"),
     )
 
 

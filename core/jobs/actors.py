@@ -23,9 +23,13 @@ async def scan_deadlines(tenant_id: int) -> dict:
     import msgspec
 
     from qingdan.core.tenancy.context import load_context
+    from qingdan.core.workflow.mail import send_pending
     from qingdan.core.workflow.scan import scan_tenant
 
-    report = await scan_tenant(await load_context(tenant_id=tenant_id))
+    ctx = await load_context(tenant_id=tenant_id)
+    report = await scan_tenant(ctx)
+    # Whatever the scan (or the day's work) left for people, mailed if SMTP is set up.
+    await send_pending(ctx)
     return msgspec.to_builtins(report)
 
 

@@ -20,6 +20,7 @@ from qingdan.core.tenancy.tables import Agency, Division, RoleAssignment, Tenant
 
 SLUG_RE = re.compile(r"^[a-z][a-z0-9-]{1,39}$")
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.-]{2,60}$")
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 DIVISION_LEVEL_LABELS = {
     "province": "省",
@@ -228,10 +229,18 @@ async def list_agencies(scope: TenantScope) -> list[dict[str, Any]]:
 
 
 async def create_user(
-    tenant_id: int | None, actor: Actor, username: str, display_name: str, password: str
+    tenant_id: int | None,
+    actor: Actor,
+    username: str,
+    display_name: str,
+    password: str,
+    email: str = "",
 ) -> User:
     if not USERNAME_RE.match(username or ""):
         raise DomainError("用户名只能由字母、数字、下划线、点和连字符组成,2-60位", "username")
+    email = (email or "").strip()
+    if email and not EMAIL_RE.match(email):
+        raise DomainError(f"电子邮箱“{email}”格式不正确", "email")
     password_hash = hash_password(password)
     async with atomic():
         clause = User.tenant.is_null() if tenant_id is None else User.tenant == tenant_id
@@ -242,6 +251,7 @@ async def create_user(
             username=username,
             display_name=(display_name or username).strip(),
             password_hash=password_hash,
+            email=email,
         )
         await user.save()
         await record(tenant_id, actor, "user.create", "user", user.id, f"新增用户 {username}")

@@ -115,8 +115,39 @@ async def build_tenant(plugin: str = "sample", slug: str = "sample") -> TenantFi
     )
 
 
+#: The place elements a claimed sample item still lacks before it can be submitted.
+SAMPLE_PLACE = {
+    "agency_name": "样例市场监督管理局",
+    "process": [{"name": "受理"}, {"name": "审查"}, {"name": "决定"}],
+    "locations": [{"name": "样例市政务服务中心", "address": "样例路1号"}],
+    "consultation": [{"kind": "phone", "value": "0000-1234567"}],
+    "complaints": [{"kind": "phone", "value": "12345"}],
+    "result": {"name": "许可证", "type": "licence"},
+}
+
+
+async def submitted_claim(t: TenantFixture):
+    """The first agency's clerk claims the sample entry, fills it in and submits it.
+
+    Returns (item, change request).
+    """
+    from qingdan.core.catalog.services import get_item
+    from qingdan.core.catalog.validation import dump_document
+    from qingdan.core.hooktypes import ChangeKind
+    from qingdan.core.workflow import services as wf
+
+    clerk = await tenancy.load_principal(t.users["clerk"])
+    item = await wf.claim(t.ctx, clerk, t.entry_id, t.agency_ids[0])
+    detail = await get_item(t.ctx, item.id)
+    doc = dump_document(detail.draft) | SAMPLE_PLACE
+    await wf.edit_draft(t.ctx, clerk, item.id, doc, detail.item["lock_version"])
+    cr = await wf.submit(t.ctx, clerk, item.id, ChangeKind.claim, "认领上级下发事项")
+    return item, cr
+
+
 __all__ = [
     "PASSWORD",
+    "SAMPLE_PLACE",
     "SYSTEM",
     "Agency",
     "CatalogEntry",
@@ -124,5 +155,6 @@ __all__ = [
     "build_tenant",
     "registry_with_sample",
     "sample_entry_document",
+    "submitted_claim",
     "use_sample_plugin",
 ]

@@ -55,3 +55,68 @@ def test_broker_matches_configuration(database):
 
     assert is_inprocess() == (not os.environ.get("QINGDAN_REDIS_URL"))
     assert type(broker).__name__ == ("StubBroker" if is_inprocess() else "RedisBroker")
+
+
+async def test_deadline_scan_job_escalates_and_mails_once(make_tenant, worker):
+    """The scheduled scan, run as a job: overdue work is escalated and mailed, once."""
+    import socket
+    from datetime import timedelta
+
+    import msgspec
+    from aiosmtpd.controller import Controller
+
+    from qingdan.core.config import get_settings, set_settings
+    from qingdan.core.jobs.actors import scan_deadlines
+    from qingdan.core.tenancy import services as tenancy
+    from qingdan.core.tenancy.schemas import Role
+    from qingdan.core.testing import PASSWORD, submitted_claim
+    from qingdan.core.workflow.notices import notices_for
+    from qingdan.core.workflow.services import today
+    from qingdan.core.workflow.tables import ChangeStep
+
+    class Mailbox:
+        def __init__(self):
+            self.messages = []
+
+        async def handle_DATA(self, server, session, envelope):
+            self.messages.append((envelope.rcpt_tos, envelope.content.decode("utf-8", "replace")))
+            return "250 OK"
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    mailbox = Mailbox()
+    smtp = Controller(mailbox, hostname="127.0.0.1", port=port)
+    smtp.start()
+    original = get_settings()
+    set_settings(msgspec.structs.replace(original, smtp_url=f"smtp://127.0.0.1:{port}"))
+    try:
+        t = await make_tenant()
+        boss = await tenancy.create_user(
+            t.tenant_id, SYSTEM, "boss", "审改科长", PASSWORD, email="boss@example.org"
+        )
+        await tenancy.grant_role(t.tenant_id, SYSTEM, boss.id, Role.reform_office)
+        _, cr = await submitted_claim(t)
+        # The agency reviewer's step fell due a week ago.
+        await t.ctx.scope.update(
+            ChangeStep, {ChangeStep.due_date: today() - timedelta(days=7)}
+        ).where(ChangeStep.change_request == cr.id)
+
+        scan_deadlines.send(t.tenant_id)
+        await _run_all(worker)
+        scan_deadlines.send(t.tenant_id)
+        await _run_all(worker)
+
+        principal = await tenancy.load_principal(boss.id)
+        escalations = [n for n in await notices_for(t.ctx, principal) if n["kind"] == "escalation"]
+        assert len(escalations) == 1
+        to_boss = [m for rcpt, m in mailbox.messages if rcpt == ["boss@example.org"]]
+        assert len(to_boss) == 1, "mailed once although the scan ran twice"
+        import email
+        from email.header import decode_header, make_header
+
+        message = email.message_from_string(to_boss[0])
+        assert "督办" in str(make_header(decode_header(message["Subject"])))
+    finally:
+        set_settings(original)
+        smtp.stop()
