@@ -395,3 +395,26 @@ async def test_other_tenants_requests_are_not_found(make_tenant):
         await wf.approve(a.ctx, await who(a, "agency_reviewer"), cr.id)
     with pytest.raises(NotFound):
         await wf.submit(a.ctx, await who(a, "clerk"), item.id, ChangeKind.amend, "x")
+
+
+async def test_item_history_lists_versions_requests_and_every_decision(make_tenant):
+    from qingdan.core.workflow.history import item_history
+
+    t = await make_tenant()
+    item, clerk = await claimed(t)
+    cr = await wf.submit(t.ctx, clerk, item.id, ChangeKind.claim, "认领")
+    await wf.return_request(t.ctx, await who(t, "agency_reviewer"), cr.id, "请补充材料")
+    await wf.resubmit(t.ctx, clerk, cr.id, "已补充")
+    await approve_all(t, cr.id)
+    history = await item_history(t.ctx, item.id)
+    assert len(history.versions) >= 2
+    (req,) = history.requests
+    assert req.kind_label == "认领" and req.status_label == "已发布"
+    steps = [(d["action_label"], d["actor_name"], d["reason"]) for d in req.decisions]
+    assert steps[:3] == [
+        ("提交", "信息员", "认领"),
+        ("退回", "审核员", "请补充材料"),
+        ("重新提交", "信息员", "已补充"),
+    ]
+    assert steps[-1][0] == "发布"
+    assert all(d["at"] is not None for d in req.decisions)
