@@ -5,33 +5,12 @@
 本模块只负责读取,解释数据的逻辑在 :mod:`qingdan_anyang.rules`。
 """
 
-from __future__ import annotations
+from functools import partial
 
-import json
-from functools import cache
-from importlib.resources import files
-from typing import Any
-
-import msgspec
+from qingdan.core.rulebook import decode_package_json, read_package_bytes, read_package_json
 
 PACKAGE = "qingdan_anyang"
 
-
-def read_bytes(name: str) -> bytes:
-    """``data/<name>.json`` 的原始内容。"""
-    return (files(PACKAGE) / "data" / f"{name}.json").read_bytes()
-
-
-@cache
-def _load(name: str) -> Any:
-    return json.loads(read_bytes(name).decode("utf-8"))
-
-
-def load(name: str) -> Any:
-    """``data/<name>.json`` 解析后的内容(每次返回一份副本,调用方可随意修改)。"""
-    return json.loads(json.dumps(_load(name)))
-
-
-def decode(name: str, type_: Any) -> Any:
-    """把 ``data/<name>.json`` 直接解码为类型 ``type_``(msgspec 负责校验)。"""
-    return msgspec.json.decode(read_bytes(name), type=type_)
+read_bytes = partial(read_package_bytes, PACKAGE)  # ``data/<name>.json`` 的原始内容
+load = partial(read_package_json, PACKAGE)  # 解析后的内容(每次返回一份副本,调用方可随意修改)
+decode = partial(decode_package_json, PACKAGE)  # 直接解码为给定类型(msgspec 负责校验)
