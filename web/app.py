@@ -23,6 +23,9 @@ from qingdan.core import db
 from qingdan.core.config import Settings, get_settings
 from qingdan.web.controllers.admin import AdminController
 from qingdan.web.controllers.auth import TenantAuthController
+from qingdan.web.controllers.changes import ChangeController
+from qingdan.web.controllers.claims import ClaimController
+from qingdan.web.controllers.inbox import InboxController
 from qingdan.web.controllers.items import ItemController
 from qingdan.web.controllers.public import landing
 from qingdan.web.errors import exception_handlers
@@ -96,7 +99,16 @@ def create_app(settings: Settings | None = None, inprocess_jobs: bool = False) -
         exception_handlers={NotFoundException: _static_not_found},
     )
     return Litestar(
-        route_handlers=[landing, TenantAuthController, ItemController, AdminController, static],
+        route_handlers=[
+            landing,
+            TenantAuthController,
+            InboxController,
+            ItemController,
+            ChangeController,
+            ClaimController,
+            AdminController,
+            static,
+        ],
         on_startup=[connect_database],
         on_shutdown=[disconnect_database],
         middleware=[session.middleware],

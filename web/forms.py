@@ -8,6 +8,7 @@ dropped rather than answered with an error page.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
@@ -15,6 +16,7 @@ import msgspec
 
 from qingdan.core.catalog.schemas import PAGE_SIZES, SORTS, ItemQuery
 from qingdan.core.catalog.vocab import ItemStatus, ItemType, Level
+from qingdan.core.errors import DomainError
 
 MAX_QUERY_LENGTH = 100
 
@@ -90,3 +92,29 @@ def page_window(page: int, pages: int, radius: int = 2) -> list[int | None]:
             window.append(None)
         window.append(n)
     return window
+
+
+# Posted forms -------------------------------------------------------------------------
+
+MAX_TEXT = 2000
+
+
+def form_text(form: Mapping[str, Any], name: str, max_length: int = MAX_TEXT) -> str:
+    """A text field of a posted form, trimmed and cut to ``max_length``."""
+    value = form.get(name)
+    return str(value).strip()[:max_length] if isinstance(value, str) else ""
+
+
+def form_int(form: Mapping[str, Any], name: str) -> int | None:
+    return _int(form.get(name), minimum=0)
+
+
+def form_date(form: Mapping[str, Any], name: str, what: str) -> date | None:
+    """An ``<input type=date>`` value, ``None`` when empty, else a DomainError on ``name``."""
+    text = form_text(form, name, 20)
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise DomainError(f"{what}格式不正确,请按“年-月-日”填写", name) from None

@@ -164,16 +164,25 @@ async def provide_principal(request: Request) -> Principal:
     return principal
 
 
-async def provide_tenant_context(request: Request) -> TenantContext:
+async def tenant_context(connection: ASGIConnection) -> TenantContext:
     """The signed-in user's own tenant; never the one named in the URL.
 
     ``requires_tenant`` has checked that both are the same; loading by the
     principal's tenant id means even a guard left off a route cannot read
-    another tenant's data.
+    another tenant's data. Loaded once per request and kept on its state.
     """
-    principal = await provide_principal(request)
+    cached = connection.state.get("ctx")
+    if cached is not None:
+        return cached
+    principal = await current_principal(connection)
+    if principal is None:
+        raise LoginRequired(login_url_for(connection))
     if principal.tenant_id is None:
         raise NotFound("页面")
     ctx = await load_context(tenant_id=principal.tenant_id)
-    request.state.ctx = ctx
+    connection.state.ctx = ctx
     return ctx
+
+
+async def provide_tenant_context(request: Request) -> TenantContext:
+    return await tenant_context(request)

@@ -22,7 +22,10 @@ from litestar.response import Template
 from litestar.utils.scope.state import ScopeState
 
 from qingdan.core.catalog import vocab
+from qingdan.core.hooktypes import ChangeKind
 from qingdan.core.tenancy.schemas import ROLE_LABELS, Role
+from qingdan.core.workflow.schemas import Action, ChangeStatus, StepStatus
+from qingdan.web.nav import Nav
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 
@@ -57,6 +60,32 @@ def role_label(role: Role | str) -> str:
         return str(role)
 
 
+def _enum_label(enum: type[Any]) -> Any:
+    """A filter giving the Chinese label of a workflow value (the value itself if unknown)."""
+
+    def label(value: Any) -> str:
+        if value is None or value == "":
+            return ""
+        try:
+            return enum(value).label
+        except ValueError:
+            return str(value)
+
+    label.__name__ = f"{enum.__name__}_label"
+    return label
+
+
+def file_size(size: int | None) -> str:
+    """``2.3 MB``, ``15 KB``, ``812 B``."""
+    if size is None:
+        return ""
+    if size >= 1024 * 1024:
+        return f"{size / 1024 / 1024:.1f} MB"
+    if size >= 1024:
+        return f"{size / 1024:.0f} KB"
+    return f"{size} B"
+
+
 def local_time(value: datetime | date | str | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     """A timestamp as read in Shanghai; naive values are UTC, as the database stores them."""
     if value is None or value == "":
@@ -86,6 +115,11 @@ def build_environment() -> Environment:
     env.filters["labels"] = vocab_labels
     env.filters["role_label"] = role_label
     env.filters["local_time"] = local_time
+    env.filters["change_kind"] = _enum_label(ChangeKind)
+    env.filters["change_status"] = _enum_label(ChangeStatus)
+    env.filters["step_status"] = _enum_label(StepStatus)
+    env.filters["action_label"] = _enum_label(Action)
+    env.filters["file_size"] = file_size
     env.globals["ROLE_LABELS"] = ROLE_LABELS
     return env
 
@@ -109,10 +143,16 @@ def _base_context(request: Request) -> dict[str, Any]:
     state = request.state
     csrf = ScopeState.from_scope(request.scope).csrf_token
     token = csrf if isinstance(csrf, str) else ""
+    principal = state.get("principal")
+    ctx = state.get("ctx")
+    nav = state.get("nav")
+    if nav is None and principal is not None and ctx is not None:
+        nav = Nav.of(principal)  # the links, without the count (not loaded for this request)
     return {
         "request": request,
-        "principal": state.get("principal"),
-        "ctx": state.get("ctx"),
+        "principal": principal,
+        "ctx": ctx,
+        "nav": nav,
         "csrf_input": f'<input type="hidden" name="_csrf_token" value="{html.escape(token)}">',
     }
 

@@ -57,7 +57,5 @@ async def claimable_entries(ctx: TenantContext, principal: Principal) -> list[di
         done = implemented.get(entry["id"], set())
         open_to = [{"id": a["id"], "name": a["name"]} for a in agencies if a["id"] not in done]
         if open_to:
-            claimable.append(
-                entry | {"levels": unpack_codes(entry["levels"]), "agencies": open_to}
-            )
+            claimable.append(entry | {"levels": unpack_codes(entry["levels"]), "agencies": open_to})
     return claimable

@@ -90,7 +90,7 @@ async def test_login_and_wrong_password(make_tenant):
 
         ok = await login(c, t.slug)
         assert ok.status_code == 303
-        assert ok.headers["location"] == f"/t/{t.slug}/items"
+        assert ok.headers["location"] == f"/t/{t.slug}/"
         page = await c.get(f"/t/{t.slug}/items")
         assert page.status_code == 200
         assert "信息员" in page.text  # display name and role label
@@ -116,7 +116,7 @@ async def test_item_list_requires_login(make_tenant):
         partial = await c.get(f"/t/{t.slug}/items", headers=HX, follow_redirects=False)
         assert partial.headers["hx-redirect"].startswith(f"/t/{t.slug}/login")
         root = await c.get(f"/t/{t.slug}", follow_redirects=False)
-        assert root.headers["location"] == f"/t/{t.slug}/items"
+        assert root.headers["location"] == f"/t/{t.slug}/login?next=/t/{t.slug}"
         # After signing in, the browser returns to the page it asked for.
         page = await c.get(r.headers["location"])
         back = await c.post(
@@ -147,7 +147,7 @@ async def test_next_cannot_leave_the_tenant(make_tenant):
                 },
                 follow_redirects=False,
             )
-            assert r.headers["location"] == f"/t/{t.slug}/items", evil
+            assert r.headers["location"] == f"/t/{t.slug}/", evil
 
 
 async def test_other_tenant_is_not_found(make_tenant):

@@ -82,10 +82,6 @@ class TenantAuthController(Controller):
     path = "/t/{slug:str}"
     dependencies = {"tenant": Provide(provide_login_tenant)}  # noqa: RUF012 (Litestar reads it)
 
-    @get("/", name="tenant:home")
-    async def home(self, tenant: NamedDependency[TenantContext]) -> Response:
-        return Redirect(path=f"/t/{tenant.slug}/items", status_code=303)
-
     @get("/login", name="tenant:login")
     async def login_form(
         self,
@@ -93,12 +89,10 @@ class TenantAuthController(Controller):
         tenant: NamedDependency[TenantContext],
         next_url: NextParam = "",
     ) -> Response:
-        items_url = f"/t/{tenant.slug}/items"
+        home_url = f"/t/{tenant.slug}/"
         principal = await current_principal(request)
         if principal is not None and principal.tenant_slug == tenant.slug:
-            return Redirect(
-                path=safe_next(next_url, f"/t/{tenant.slug}/", items_url), status_code=303
-            )
+            return Redirect(path=safe_next(next_url, home_url, home_url), status_code=303)
         return login_page(
             request,
             title=f"{tenant.name} 工作人员登录",
@@ -127,7 +121,8 @@ class TenantAuthController(Controller):
             )
         start_session(request, principal)
         logger.info("登录成功: 租户 %s 用户 %s", tenant.slug, principal.user_id)
-        target = safe_next(next_url, f"/t/{tenant.slug}/", f"/t/{tenant.slug}/items")
+        # The home page is the user's inbox (待办).
+        target = safe_next(next_url, f"/t/{tenant.slug}/", f"/t/{tenant.slug}/")
         return Redirect(path=target, status_code=303)
 
     @post("/logout", name="tenant:logout", status_code=303)
