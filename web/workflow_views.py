@@ -19,23 +19,30 @@ from qingdan.core.catalog.vocab import ItemStatus
 from qingdan.core.errors import DomainError
 from qingdan.core.hooktypes import ChangeKind
 from qingdan.core.tenancy.context import TenantContext
-from qingdan.core.tenancy.schemas import Principal, Role
+from qingdan.core.tenancy.schemas import Principal
 from qingdan.core.workflow.inbox import DUE_SOON_DAYS
 from qingdan.core.workflow.obligations import open_obligations
-from qingdan.core.workflow.permissions import division_codes, holds, role_label
-from qingdan.core.workflow.schemas import Action, ChangeStatus, StepStatus
+from qingdan.core.workflow.permissions import (
+    Allowed,
+    allowed_actions,
+    division_codes,
+    holds,
+    may_author,
+    role_label,
+)
+from qingdan.core.workflow.schemas import Action, StepStatus
 from qingdan.core.workflow.services import (
     attachments_of,
     changed_elements,
     decisions_of,
     get_request,
     open_request_for,
+    request_documents,
     requests_for_item,
     steps_of,
     today,
 )
 
-AUTHOR_ROLES = (Role.clerk.value, Role.agency_reviewer.value)
 VERSIONED_KINDS = (ChangeKind.claim, ChangeKind.create, ChangeKind.amend)
 OTHER_ATTACHMENT = ("other", "其他")
 
@@ -81,61 +88,6 @@ async def due_timing(ctx: TenantContext) -> Callable[[date | None], tuple[bool, 
     return timing
 
 
-# Who may do what -------------------------------------------------------------------------
-
-
-def may_author(principal: Principal, item: dict[str, Any], codes: dict[int, str]) -> bool:
-    """A clerk or agency reviewer of the item's agency (submits, resubmits, attaches)."""
-    division_code = codes.get(item["division"], "")
-    return any(
-        holds(principal, role, item["agency"], division_code, codes) for role in AUTHOR_ROLES
-    )
-
-
-@dataclass(frozen=True)
-class Allowed:
-    review: bool = False  # 通过 / 退回 / 驳回
-    skip: bool = False
-    withdraw: bool = False
-    resubmit: bool = False
-    upload: bool = False
-
-    @property
-    def anything(self) -> bool:
-        return self.review or self.withdraw or self.resubmit
-
-
-def allowed_actions(
-    principal: Principal,
-    cr: Any,
-    item: dict[str, Any],
-    steps: list[dict[str, Any]],
-    codes: dict[int, str],
-) -> Allowed:
-    status = ChangeStatus(cr.status)
-    active = next((s for s in steps if s["status"] == StepStatus.active.value), None)
-    division_code = codes.get(item["division"], "")
-    author_side = may_author(principal, item, codes)
-    on_step = (
-        active is not None
-        and status == ChangeStatus.in_review
-        and holds(principal, active["role"], item["agency"], division_code, codes)
-    )
-    review = on_step and cr.author != principal.user_id
-    undecided = not any(s["decided_by"] for s in steps)
-    return Allowed(
-        review=review,
-        skip=review and bool(active and active["skippable"]),
-        withdraw=(
-            cr.author == principal.user_id
-            and status in (ChangeStatus.in_review, ChangeStatus.returned)
-            and undecided
-        ),
-        resubmit=status == ChangeStatus.returned and author_side,
-        upload=status.is_open and (author_side or on_step),
-    )
-
-
 # The change request page -------------------------------------------------------------------
 
 
@@ -164,16 +116,14 @@ class ChangeView:
         return ChangeKind(self.cr.kind).label
 
 
-def _request_diff(cr: Any, detail: ItemDetail) -> tuple[DocumentDiff | None, str]:
+async def _request_diff(ctx: TenantContext, cr: Any) -> tuple[DocumentDiff | None, str]:
     kind = ChangeKind(cr.kind)
     if kind not in VERSIONED_KINDS:
         return None, f"{kind.label}申请只改变事项的状态,不修改要素,因此没有要素差异。"
-    item = detail.item
-    if cr.version is not None and cr.version == item["draft_version"] and detail.draft:
-        return diff_documents(detail.published, detail.draft), ""
-    if cr.version is not None and cr.version == item["published_version"]:
-        return None, "该申请的版本已发布,现为事项的发布版本;历次版本见事项的版本记录。"
-    return None, "该申请的版本已被之后的修改替代,当前内容请查看事项页面。"
+    before, after = await request_documents(ctx, cr)
+    if after is None:
+        return None, "该申请没有要素版本。"
+    return diff_documents(before, after), ""
 
 
 async def change_view(ctx: TenantContext, principal: Principal, cr_id: int) -> ChangeView:
@@ -207,7 +157,7 @@ async def change_view(ctx: TenantContext, principal: Principal, cr_id: int) -> C
     # step asks for, so the author can attach it before resubmitting.
     wanted = active["required"] if active else [a for s in steps for a in s["required"]]
     kinds = list(dict.fromkeys((a["kind"], a["label"]) for a in wanted))
-    diff, note = _request_diff(cr, detail)
+    diff, note = await _request_diff(ctx, cr)
     return ChangeView(
         cr=cr,
         detail=detail,

@@ -884,3 +884,11 @@ async def read_attachment(ctx: TenantContext, attachment_id: int) -> tuple[dict[
 
     row = await ctx.scope.get_row(Attachment, attachment_id, "附件")
     return row, files.read(row["storage_key"])
+
+
+async def request_documents(
+    ctx: TenantContext, cr: ChangeRequest
+) -> tuple[ElementDocument | None, ElementDocument | None]:
+    """(the version published when the request was submitted, the version under
+    review): what a reviewer compares, at any time in the request's life."""
+    return await _document(ctx, cr.base_version), await _document(ctx, cr.version)

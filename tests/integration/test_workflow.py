@@ -418,3 +418,19 @@ async def test_item_history_lists_versions_requests_and_every_decision(make_tena
     ]
     assert steps[-1][0] == "发布"
     assert all(d["at"] is not None for d in req.decisions)
+
+
+async def test_a_requests_diff_stays_readable_after_publication(make_tenant):
+    from qingdan.core.catalog.diff import diff_documents
+
+    t = await make_tenant()
+    item, clerk = await published_item(t)
+    detail = await get_item(t.ctx, item.id)
+    doc = dump_document(detail.published) | {"promised_limit": {"value": 4, "unit": "working_day"}}
+    await wf.edit_draft(t.ctx, clerk, item.id, doc, detail.item["lock_version"])
+    cr = await wf.submit(t.ctx, clerk, item.id, ChangeKind.amend, "压缩时限")
+    await approve_all(t, cr.id)
+    before, after = await wf.request_documents(t.ctx, await wf.get_request(t.ctx, cr.id))
+    change = diff_documents(before, after)
+    assert change.changed_elements == ["promised_limit"]
+    assert (change.changes[0].before, change.changes[0].after) == ("10个工作日", "4个工作日")
