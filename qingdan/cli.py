@@ -468,5 +468,46 @@ def plugins(as_json: bool) -> None:
             click.echo(f"    {hook}")
 
 
+@main.group()
+def plugin() -> None:
+    """编写辖区插件。"""
+
+
+@plugin.command("new")
+@click.argument("name")
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="在这个目录下创建 qingdan-NAME/",
+)
+@click.option("--jurisdiction-name", default="某某市", show_default=True, help="辖区名称")
+@click.option(
+    "--division-code",
+    default="990100000000",
+    show_default=True,
+    help="辖区的12位行政区划代码(默认值是占位代码,请换成真实的)",
+)
+def plugin_new(name: str, directory: Path, jurisdiction_name: str, division_code: str) -> None:
+    """创建一个可安装的辖区插件包 qingdan-NAME(入口点、钩子模块、起步测试)。"""
+    from qingdan.scaffold import ScaffoldError, make_spec, write_plugin
+
+    try:
+        spec = make_spec(name, jurisdiction_name, division_code)
+        root = write_plugin(spec, directory)
+    except ScaffoldError as exc:
+        _fail(str(exc))
+    click.echo(f"已创建辖区插件 {spec.name}({spec.jurisdiction_name}): {root}")
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        click.echo(f"    {path.relative_to(root)}")
+    if spec.placeholder:
+        click.echo(f"注意: 行政区划代码 {spec.division_code} 是占位代码,请换成本辖区的真实代码")
+    click.echo("下一步:")
+    click.echo(f"    pip install -e {root}")
+    click.echo(f"    pytest {root / 'tests'} -q")
+
+
 if __name__ == "__main__":
     main()

@@ -20,6 +20,7 @@ from qingdan.core.tenancy.schemas import Role
 from qingdan.core.tenancy.tables import Agency, Division
 
 from . import sample_plugin
+from .conformance import CheckItem, ConformanceReport, assert_conforms, check_plugin
 
 PASSWORD = "test-password-1"
 SYSTEM = Actor.system("测试")
@@ -151,8 +152,12 @@ __all__ = [
     "SYSTEM",
     "Agency",
     "CatalogEntry",
+    "CheckItem",
+    "ConformanceReport",
     "TenantFixture",
+    "assert_conforms",
     "build_tenant",
+    "check_plugin",
     "registry_with_sample",
     "sample_entry_document",
     "submitted_claim",

@@ -14,8 +14,7 @@ async def test_clerk_signs_in_filters_without_reload_and_opens_an_item(page, ser
     await page.evaluate("window.__marker = 'still here'")
     await page.get_by_label("关键词").fill("食品经营")
     await page.wait_for_function(
-        "document.querySelector('.summary').innerText.match(/共\\s*(\\d+)/)[1] < "
-        + str(all_items)
+        "document.querySelector('.summary').innerText.match(/共\\s*(\\d+)/)[1] < " + str(all_items)
     )
     assert await page.evaluate("window.__marker") == "still here"
     assert "q=" in page.url, "the filter is in the address, so it can be shared"
