@@ -95,19 +95,31 @@ def qingdan_demo_dataset() -> None:
 
 
 AGENCY_REVIEW = ChainStep(
-    name="部门审核", role="agency_reviewer", office="实施机构审核员", deadline_days=3,
+    name="部门审核",
+    role="agency_reviewer",
+    office="实施机构审核员",
+    deadline_days=3,
     escalate_to="reform_office",
 )
 REFORM_REVIEW = ChainStep(
-    name="审改机构审核", role="reform_office", office="审改机构", deadline_days=5,
+    name="审改机构审核",
+    role="reform_office",
+    office="审改机构",
+    deadline_days=5,
     escalate_to="tenant_admin",
 )
 LEGAL_REVIEW = ChainStep(
-    name="合法性审核", role="legal_reviewer", office="司法行政部门", deadline_days=5,
+    name="合法性审核",
+    role="legal_reviewer",
+    office="司法行政部门",
+    deadline_days=5,
     escalate_to="reform_office",
 )
 QUALITY_AND_PUBLISH = ChainStep(
-    name="质检发布", role="data_center", office="大数据中心", deadline_days=2,
+    name="质检发布",
+    role="data_center",
+    office="大数据中心",
+    deadline_days=2,
     escalate_to="reform_office",
 )
 
@@ -124,3 +136,20 @@ def qingdan_approval_chain(kind: ChangeKind) -> ApprovalChain:
 @hookimpl(trylast=True)
 def qingdan_obligations() -> list[ObligationRule]:
     return []
+
+
+CATALOG_LEGAL_REVIEW = ChainStep(
+    name="基本目录合法性审核",
+    role="legal_reviewer",
+    office="司法行政部门",
+    deadline_days=5,
+    escalate_to="reform_office",
+)
+
+
+@hookimpl(trylast=True)
+def qingdan_catalog_chain() -> ApprovalChain:
+    return ApprovalChain(
+        steps=(CATALOG_LEGAL_REVIEW, REFORM_REVIEW, QUALITY_AND_PUBLISH),
+        basis="平台默认基本目录审核链:司法行政部门对基本目录进行合法性审核",
+    )

@@ -218,3 +218,32 @@ def qingdan_obligations(
     Called: when an item is claimed and when a change is published. The
     obligations are stored with their due dates. First result wins.
     """
+
+
+@hookspec(firstresult=True)
+def qingdan_catalog_chain(
+    kind: ChangeKind,
+    subject: SubjectSummary,
+    changed_elements: list[str],
+    settings: msgspec.Struct,
+) -> ApprovalChain:
+    """Give the approval chain of a change to the catalog (基本目录) itself.
+
+    Parameters:
+        kind: 新增 create (a local entry, e.g. set by a local regulation),
+            变更 amend or 取消 cancel.
+        subject: the catalog entry (``is_catalog_entry`` is true; it has no
+            agency or division of its own).
+        changed_elements: element field names that differ from the entry's
+            version in use (for an amendment).
+        settings: the tenant's validated plugin settings.
+
+    Returns:
+        ``ApprovalChain`` as for ``qingdan_approval_chain``; a step may not name
+        an agency role (clerk, agency_reviewer): no agency owns the catalog.
+        Core's default: 司法行政 legality review of the catalog, then 审改机构,
+        then 大数据中心 publishing.
+
+    Called: when a catalog change request is submitted; the chain is stored
+    with the request. First result wins.
+    """

@@ -172,6 +172,29 @@ class Plugin:
             raise PluginError(f"{self.label}: qingdan_approval_chain 返回了空的审核链")
         return chain
 
+    def catalog_chain(
+        self,
+        kind: Any,
+        subject: Any,
+        changed_elements: list[str],
+        settings: msgspec.Struct,
+    ) -> Any:
+        chain = self.call(
+            "qingdan_catalog_chain",
+            kind=kind,
+            subject=subject,
+            changed_elements=changed_elements,
+            settings=settings,
+        )
+        if not chain.steps:
+            raise PluginError(f"{self.label}: qingdan_catalog_chain 返回了空的审核链")
+        agency_roles = [s.name for s in chain.steps if s.role in ("clerk", "agency_reviewer")]
+        if agency_roles:
+            raise PluginError(
+                f"{self.label}: 基本目录审核链的步骤“{agency_roles[0]}”不能由实施机构角色办理"
+            )
+        return chain
+
     def obligations(
         self,
         kind: Any,
@@ -239,6 +262,13 @@ class Plugin:
                         raise PluginError(
                             f"{self.label}: 审核链步骤“{step.name}”的时限 {step.deadline_days} 无效"
                         )
+                if kind in (ChangeKind.create, ChangeKind.amend, ChangeKind.cancel):
+                    catalog = msgspec.structs.replace(subject, is_catalog_entry=True)
+                    for step in self.catalog_chain(kind, catalog, [], settings).steps:
+                        if step.role not in known_roles:
+                            raise PluginError(
+                                f"{self.label}: 基本目录审核链步骤“{step.name}”的角色 {step.role} 不存在"
+                            )
                 for rule in self.obligations(kind, subject, [], settings):
                     if rule.role not in known_roles or rule.on not in ("publish", "claim"):
                         raise PluginError(f"{self.label}: 后续义务“{rule.title}”的角色或触发无效")

@@ -18,6 +18,8 @@ INDEXES = [
     "WHERE tenant IS NULL",
     "CREATE UNIQUE INDEX IF NOT EXISTS ux_change_request_open ON change_request (tenant, item) "
     "WHERE status IN ('in_review', 'returned', 'approved')",
+    "CREATE UNIQUE INDEX IF NOT EXISTS ux_change_request_open_entry ON change_request "
+    "(tenant, catalog_entry) WHERE status IN ('in_review', 'returned', 'approved')",
     "CREATE UNIQUE INDEX IF NOT EXISTS ux_change_step ON change_step "
     "(tenant, change_request, position)",
     "CREATE UNIQUE INDEX IF NOT EXISTS ux_notice_dedupe ON notice (tenant, dedupe_key)",

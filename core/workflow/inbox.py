@@ -77,7 +77,9 @@ async def inbox_for(ctx: TenantContext, principal: Principal, on: date | None = 
     for s in steps:
         if s["author"] == principal.user_id:
             continue
-        if not holds(principal, s["role"], s["agency_id"], s["division_code"], codes):
+        # A catalog request belongs to no division of its own: the tenant's.
+        division = s["division_code"] or ctx.tenant["division_code"]
+        if not holds(principal, s["role"], s["agency_id"], division, codes):
             continue
         overdue, soon = timing(s["due_date"])
         waiting.append(
@@ -95,7 +97,7 @@ async def inbox_for(ctx: TenantContext, principal: Principal, on: date | None = 
         )
 
     returned_rows = await ctx.scope.select(
-        ChangeRequest, ChangeRequest.id, ChangeRequest.item.name.as_alias("item_name")
+        ChangeRequest, ChangeRequest.id, ChangeRequest.subject_name.as_alias("item_name")
     ).where(
         (ChangeRequest.status == ChangeStatus.returned.value)
         & (ChangeRequest.author == principal.user_id)

@@ -146,3 +146,81 @@ async def open_obligations(ctx: TenantContext) -> list[dict[str, Any]]:
         .where(Obligation.status == ObligationStatus.open.value)
         .order_by(Obligation.due_date)
     )
+
+
+#: Working days an agency has to bring its item in line after the catalog entry
+#: behind it was amended or cancelled from above. A platform default: the
+#: policies say "及时" (promptly) without a number.
+CATALOG_FOLLOW_UP_DAYS = 5
+FOLLOW_CATALOG = "follow_catalog"
+
+
+async def create_catalog_follow_ups(
+    ctx: TenantContext,
+    actor: Actor,
+    *,
+    entry_id: int,
+    entry_name: str,
+    kind: ChangeKind,
+    cr_id: int,
+) -> int:
+    """After a catalog entry changed, each agency implementing it must follow:
+    amend its item (or cancel it, if the entry was cancelled)."""
+    from qingdan.core.calendar.services import load_calendar
+    from qingdan.core.catalog.tables import Item
+
+    items = await ctx.scope.select(Item, Item.id, Item.name, Item.agency).where(
+        (Item.catalog_entry == entry_id) & (Item.status != "cancelled")
+    )
+    if not items:
+        return 0
+    calendar = await load_calendar(ctx.tenant_id)
+    deadline = calendar.add_working_days(datetime.now(UTC), CATALOG_FOLLOW_UP_DAYS)
+    what = "取消" if kind == ChangeKind.cancel else "变更"
+    for item in items:
+        title = f"基本目录已{what},请相应{what}实施清单"
+        obligation = await ctx.scope.insert(
+            Obligation,
+            item=item["id"],
+            change_request=cr_id,
+            kind=FOLLOW_CATALOG,
+            title=title,
+            role="clerk",
+            agency=item["agency"],
+            basis=f"基本目录“{entry_name}”{what}(平台默认{CATALOG_FOLLOW_UP_DAYS}个工作日)",
+            due_date=deadline.due,
+            due_provisional=deadline.provisional,
+            escalate_to="reform_office",
+        )
+        await record(
+            ctx.tenant_id,
+            actor,
+            "obligation.create",
+            "item",
+            item["id"],
+            f"后续义务: {title},{deadline.label}前完成",
+            {"obligation": obligation.id},
+        )
+        await notices.notify_role(
+            ctx,
+            role="clerk",
+            agency_id=item["agency"],
+            kind="obligation",
+            title=f"{title}: {item['name']}({deadline.label}前)",
+            link=f"/t/{ctx.slug}/items/{item['id']}",
+            dedupe_key=f"obligation:{obligation.id}",
+        )
+    return len(items)
+
+
+async def complete_catalog_follow_ups(
+    ctx: TenantContext, actor: Actor, item_id: int, kind: ChangeKind
+) -> None:
+    """The item's own amendment or cancellation took effect: the follow-up is met."""
+    rows = await ctx.scope.select(Obligation, Obligation.id).where(
+        (Obligation.item == item_id)
+        & (Obligation.kind == FOLLOW_CATALOG)
+        & (Obligation.status == ObligationStatus.open.value)
+    )
+    for row in rows:
+        await _mark_done(ctx, actor, row["id"], f"实施清单已{kind.label}")

@@ -55,7 +55,7 @@ async def scan_tenant(ctx: TenantContext, on: date | None = None) -> ScanReport:
     steps = await ctx.scope.select(
         ChangeStep,
         *ChangeStep.all_columns(),
-        ChangeStep.change_request.item.name.as_alias("item_name"),
+        ChangeStep.change_request.subject_name.as_alias("item_name"),
         ChangeStep.change_request.agency.as_alias("agency_id"),
     ).where((ChangeStep.status == StepStatus.active.value) & ChangeStep.due_date.is_not_null())
     for step in steps:

@@ -29,13 +29,15 @@ from qingdan.core.tenancy.context import TenantContext
 from qingdan.core.tenancy.schemas import Principal, Role
 from qingdan.core.tenancy.tables import Agency, Division
 from qingdan.core.workflow import notices, obligations
-from qingdan.core.workflow.permissions import division_codes, require, role_label
+from qingdan.core.workflow.permissions import division_codes, holds, require, role_label
 from qingdan.core.workflow.schemas import OPEN_STATUSES, Action, ChangeStatus, StepStatus
 from qingdan.core.workflow.tables import Attachment, ChangeRequest, ChangeStep, Decision
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 VERSIONED_KINDS = frozenset({ChangeKind.claim, ChangeKind.create, ChangeKind.amend})
 AUTHOR_ROLES = (Role.clerk.value, Role.agency_reviewer.value)
+#: Who proposes changes to the catalog itself (审改机构 manages it).
+CATALOG_AUTHOR_ROLES = (Role.reform_office.value, Role.tenant_admin.value)
 
 
 def today() -> date:
@@ -193,6 +195,7 @@ async def _decide(
         summary or f"{action.label}调整申请",
         {
             "item": cr.item,
+            "catalog_entry": cr.catalog_entry,
             "kind": cr.kind,
             "step": step_id,
             "reason": reason,
@@ -233,8 +236,19 @@ async def _activate(ctx: TenantContext, cr: ChangeRequest, step: dict[str, Any])
 
 
 async def _item_name(ctx: TenantContext, cr: ChangeRequest) -> str:
+    if cr.subject_name:
+        return cr.subject_name
     row = await ctx.scope.select(Item, Item.name).where(Item.id == cr.item).first()
     return row["name"] if row else ""
+
+
+async def subject_scope(ctx: TenantContext, cr: ChangeRequest) -> tuple[int | None, str]:
+    """(agency, division code) a role must cover to act on the request. The
+    catalog belongs to no agency: its requests are the whole tenant's."""
+    if cr.item is None:
+        return None, ctx.tenant["division_code"]
+    item = await _item(ctx, cr.item)
+    return item["agency"], item["division_code"]
 
 
 async def _reset_steps(ctx: TenantContext, cr: ChangeRequest) -> dict[str, Any]:
@@ -373,21 +387,9 @@ async def submit(
             effective_date=effective_date,
             chain_basis=chain.basis[:500],
             submitted_at=_now(),
+            subject_name=item["name"],
         )
-        for position, step in enumerate(chain.steps):
-            await ctx.scope.insert(
-                ChangeStep,
-                change_request=cr.id,
-                position=position,
-                name=step.name,
-                role=step.role,
-                office=step.office or role_label(step.role),
-                deadline_days=step.deadline_days,
-                required_attachments=[msgspec.to_builtins(a) for a in step.required_attachments],
-                skippable=step.skippable,
-                escalate_to=step.escalate_to or "",
-                basis=step.basis[:500],
-            )
+        await store_chain(ctx, cr, chain)
         if kind in (ChangeKind.claim, ChangeKind.create):
             await _set_item_status(ctx, item_id, ItemStatus.in_review)
             # Submitting the claimed item with every required element filled
@@ -406,6 +408,24 @@ async def submit(
     return cr
 
 
+async def store_chain(ctx: TenantContext, cr: ChangeRequest, chain: Any) -> None:
+    """Copy the plugin's chain into the request's steps (fixed from now on)."""
+    for position, step in enumerate(chain.steps):
+        await ctx.scope.insert(
+            ChangeStep,
+            change_request=cr.id,
+            position=position,
+            name=step.name,
+            role=step.role,
+            office=step.office or role_label(step.role),
+            deadline_days=step.deadline_days,
+            required_attachments=[msgspec.to_builtins(a) for a in step.required_attachments],
+            skippable=step.skippable,
+            escalate_to=step.escalate_to or "",
+            basis=step.basis[:500],
+        )
+
+
 def _holds(principal: Principal, role: str, item: dict[str, Any], codes: dict[int, str]) -> bool:
     from qingdan.core.workflow.permissions import holds
 
@@ -419,6 +439,10 @@ async def resubmit(
     cr = await get_request(ctx, cr_id)
     if cr.status != ChangeStatus.returned.value:
         raise DomainError("只有已退回的申请可以重新提交")
+    if cr.catalog_entry is not None:
+        from qingdan.core.workflow import catalog_changes
+
+        return await catalog_changes.resubmit_catalog_change(ctx, principal, cr, reason)
     item = await _item(ctx, cr.item)
     codes = await division_codes(ctx)
     if not any(_holds(principal, role, item, codes) for role in AUTHOR_ROLES):
@@ -467,16 +491,9 @@ async def _guard_reviewer(
     if cr.status != ChangeStatus.in_review.value:
         raise DomainError(f"申请{ChangeStatus(cr.status).label},不能{doing}")
     step = await _active_step(ctx, cr)
-    item = await _item(ctx, cr.item)
+    agency_id, division_code = await subject_scope(ctx, cr)
     codes = await division_codes(ctx)
-    require(
-        principal,
-        step.role,
-        item["agency"],
-        item["division_code"],
-        codes,
-        f"在“{step.name}”步骤{doing}",
-    )
+    require(principal, step.role, agency_id, division_code, codes, f"在“{step.name}”步骤{doing}")
     if cr.author == principal.user_id:
         raise PermissionDenied("申请人不能审核自己提交的申请")
     return step
@@ -652,9 +669,14 @@ async def _close(ctx: TenantContext, cr: ChangeRequest, status: ChangeStatus) ->
         ChangeRequest, {ChangeRequest.status: status.value, ChangeRequest.closed_at: _now()}
     ).where(ChangeRequest.id == cr.id)
     cr.status = status.value
-    if cr.kind in (ChangeKind.claim.value, ChangeKind.create.value):
+    if cr.item is not None and cr.kind in (ChangeKind.claim.value, ChangeKind.create.value):
         # Back to a draft the agency may rework; it never went public.
         await _set_item_status(ctx, cr.item, ItemStatus.draft)
+    if cr.catalog_entry is not None and cr.kind == ChangeKind.create.value:
+        # A proposed local entry that was refused never comes into use.
+        await ctx.scope.update(
+            CatalogEntry, {CatalogEntry.status: ItemStatus.cancelled.value}
+        ).where(CatalogEntry.id == cr.catalog_entry)
 
 
 # Publishing ----------------------------------------------------------------------------------
@@ -676,6 +698,28 @@ async def publish(
 
 
 async def _publish(ctx: TenantContext, cr: ChangeRequest, actor: Actor) -> None:
+    if cr.catalog_entry is not None:
+        from qingdan.core.workflow import catalog_changes
+
+        await catalog_changes.publish_entry_change(ctx, cr, actor)
+        await ctx.scope.update(
+            ChangeRequest,
+            {ChangeRequest.status: ChangeStatus.published.value, ChangeRequest.closed_at: _now()},
+        ).where(ChangeRequest.id == cr.id)
+        cr.status = ChangeStatus.published.value
+        kind = ChangeKind(cr.kind)
+        await _decide(
+            ctx, cr, actor, Action.publish, summary=f"基本目录{kind.label}生效: {cr.subject_name}"
+        )
+        await notices.notify_user(
+            ctx,
+            user_id=cr.author,
+            kind="published",
+            title=f"基本目录{kind.label}已生效: {cr.subject_name}",
+            link=f"/t/{ctx.slug}/changes/{cr.id}",
+            dedupe_key=f"published:{cr.id}",
+        )
+        return
     kind = ChangeKind(cr.kind)
     item = await _item(ctx, cr.item)
     old_doc = await _document(ctx, item["published_version"])
@@ -696,6 +740,8 @@ async def _publish(ctx: TenantContext, cr: ChangeRequest, actor: Actor) -> None:
     cr.status = ChangeStatus.published.value
     await _decide(ctx, cr, actor, Action.publish, summary=f"{kind.label}生效: {item['name']}")
     new_doc = await _document(ctx, cr.version) if cr.version else old_doc
+    if kind in (ChangeKind.amend, ChangeKind.cancel):
+        await obligations.complete_catalog_follow_ups(ctx, actor, cr.item, kind)
     await obligations.create_for(
         ctx,
         actor,
@@ -831,12 +877,13 @@ async def add_attachment(
     cr = await get_request(ctx, cr_id)
     if not ChangeStatus(cr.status).is_open:
         raise DomainError("已办结的申请不能再上传附件")
-    item = await _item(ctx, cr.item)
+    agency_id, division_code = await subject_scope(ctx, cr)
     codes = await division_codes(ctx)
-    allowed = any(_holds(principal, role, item, codes) for role in AUTHOR_ROLES)
+    authors = AUTHOR_ROLES if cr.item is not None else CATALOG_AUTHOR_ROLES
+    allowed = any(holds(principal, r, agency_id, division_code, codes) for r in authors)
     if not allowed and cr.status == ChangeStatus.in_review.value:
         step = await _active_step(ctx, cr)
-        allowed = _holds(principal, step.role, item, codes)
+        allowed = holds(principal, step.role, agency_id, division_code, codes)
     if not allowed:
         raise PermissionDenied("您不能为该申请上传附件")
     stored = files.store(filename, data)
@@ -891,4 +938,8 @@ async def request_documents(
 ) -> tuple[ElementDocument | None, ElementDocument | None]:
     """(the version published when the request was submitted, the version under
     review): what a reviewer compares, at any time in the request's life."""
+    if cr.catalog_entry is not None:
+        from qingdan.core.workflow.catalog_changes import request_entry_documents
+
+        return await request_entry_documents(ctx, cr)
     return await _document(ctx, cr.base_version), await _document(ctx, cr.version)

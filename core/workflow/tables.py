@@ -13,16 +13,22 @@ from piccolo.columns import (
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
-from qingdan.core.catalog.tables import Item, ItemVersion
+from qingdan.core.catalog.tables import CatalogEntry, CatalogEntryVersion, Item, ItemVersion
 from qingdan.core.tenancy.tables import Agency, Tenant, User
 
 
 class ChangeRequest(Table, tablename="change_request"):
-    """调整申请: one adjustment of an item walking through its approval chain."""
+    """调整申请: one adjustment of an item, or of a catalog entry, walking through
+    its approval chain. Exactly one of ``item`` and ``catalog_entry`` is set."""
 
     tenant = ForeignKey(Tenant, null=False, index=True)
-    item = ForeignKey(Item, null=False, index=True)
-    agency = ForeignKey(Agency, null=False, index=True)
+    item = ForeignKey(Item, null=True, index=True)
+    agency = ForeignKey(Agency, null=True, index=True)  # the item's agency
+    catalog_entry = ForeignKey(CatalogEntry, null=True, index=True)
+    # For a catalog entry: the proposed version and the one in use at submission.
+    entry_version = ForeignKey(CatalogEntryVersion, null=True)
+    entry_base_version = ForeignKey(CatalogEntryVersion, null=True)
+    subject_name = Varchar(length=300, default="")  # the item's or entry's name, as submitted
     kind = Varchar(length=20)  # ChangeKind
     status = Varchar(length=20, index=True)  # ChangeStatus
     # The version under review (claim/create/amend); status changes carry the
