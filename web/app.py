@@ -23,6 +23,8 @@ from qingdan.core import db
 from qingdan.core.config import Settings, get_settings
 from qingdan.web.controllers.admin import AdminController
 from qingdan.web.controllers.auth import TenantAuthController
+from qingdan.web.controllers.calendar import CalendarController
+from qingdan.web.controllers.catalog import CatalogController
 from qingdan.web.controllers.changes import ChangeController
 from qingdan.web.controllers.claims import ClaimController
 from qingdan.web.controllers.inbox import InboxController
@@ -104,9 +106,11 @@ def create_app(settings: Settings | None = None, inprocess_jobs: bool = False) -
             TenantAuthController,
             InboxController,
             ItemController,
+            CatalogController,
             ChangeController,
             ClaimController,
             AdminController,
+            CalendarController,
             static,
         ],
         on_startup=[connect_database],

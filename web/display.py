@@ -166,10 +166,31 @@ def field_view(doc: ElementDocument, f: mi.Field) -> FieldView:
     )
 
 
-def document_groups(doc: ElementDocument) -> list[GroupView]:
-    """Every element group of ``ELEMENT_GROUPS``, in guide order, ready to print."""
+#: Elements that belong to one agency's implementation, not to the catalog entry
+#: it stands on: left off the catalog entry's page.
+IMPLEMENTATION_ELEMENTS = frozenset(
+    {
+        "impl_code",
+        "handling_item",
+        "handling_item_name",
+        "agency_name",
+        "agency_uscc",
+        "agency_nature",
+        "co_agencies",
+        "entrusting_agency",
+    }
+)
+
+
+def document_groups(doc: ElementDocument, omit: frozenset[str] = frozenset()) -> list[GroupView]:
+    """Every element group of ``ELEMENT_GROUPS``, in guide order, ready to print,
+    without the elements named in ``omit``."""
     by_name = {f.name: f for f in _fields(ElementDocument)}
-    return [
-        GroupView(title=title, fields=[field_view(doc, by_name[name]) for name in names])
+    groups = [
+        GroupView(
+            title=title,
+            fields=[field_view(doc, by_name[name]) for name in names if name not in omit],
+        )
         for title, names in ELEMENT_GROUPS
     ]
+    return [g for g in groups if g.fields]

@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 
 import msgspec
 
+from qingdan.core.catalog.queries import SOURCES, EntryQuery
 from qingdan.core.catalog.schemas import PAGE_SIZES, SORTS, ItemQuery
 from qingdan.core.catalog.vocab import ItemStatus, ItemType, Level
 from qingdan.core.errors import DomainError
@@ -51,30 +52,31 @@ def item_query(params: Mapping[str, Any]) -> ItemQuery:
     )
 
 
-_DEFAULTS = ItemQuery()
-# Query-string names that differ from the ItemQuery field they fill.
+def entry_query(params: Mapping[str, Any]) -> EntryQuery:
+    """An :class:`EntryQuery` from the catalog page's query string."""
+    page_size = _int(params.get("page_size"))
+    return EntryQuery(
+        q=" ".join(str(params.get("q") or "").split())[:MAX_QUERY_LENGTH],
+        item_type=_choice(params.get("item_type"), ItemType._value2member_map_),
+        status=_choice(params.get("status"), ItemStatus._value2member_map_),
+        source=_choice(params.get("source"), SOURCES),
+        page=_int(params.get("page")) or 1,
+        page_size=page_size if page_size in PAGE_SIZES else PAGE_SIZES[0],
+    )
+
+
+# Query-string names that differ from the field they fill.
 _PARAM_NAMES = {"descending": "desc"}
-_LISTED = (
-    "q",
-    "agency_id",
-    "division_id",
-    "item_type",
-    "status",
-    "level",
-    "sort",
-    "descending",
-    "page",
-    "page_size",
-)
 
 
-def query_string(query: ItemQuery, **changes: Any) -> str:
+def query_string(query: ItemQuery | EntryQuery, **changes: Any) -> str:
     """``?…`` for ``query`` with ``changes``; defaults left out, so links stay short."""
     values = msgspec.structs.replace(query, **changes) if changes else query
+    defaults = type(query)()
     pairs = []
-    for field in _LISTED:
+    for field in query.__struct_fields__:
         value = getattr(values, field)
-        if value == getattr(_DEFAULTS, field) or value in (None, ""):
+        if value == getattr(defaults, field) or value in (None, ""):
             continue
         if isinstance(value, bool):
             value = "1"

@@ -22,6 +22,7 @@ REVIEW_ROLES = (Role.agency_reviewer, Role.reform_office, Role.legal_reviewer, R
 class Nav:
     show_claims: bool
     show_reviews: bool
+    show_calendar: bool = False  # the working-day calendar is the tenant admin's
     waiting: int | None = None  # None: not counted for this response
 
     @classmethod
@@ -29,6 +30,7 @@ class Nav:
         return cls(
             show_claims=principal.has_role(Role.clerk),
             show_reviews=principal.has_role(*REVIEW_ROLES) or bool(waiting),
+            show_calendar=principal.has_role(Role.tenant_admin),
             waiting=waiting,
         )
 

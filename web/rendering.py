@@ -22,6 +22,7 @@ from litestar.response import Template
 from litestar.utils.scope.state import ScopeState
 
 from qingdan.core.catalog import vocab
+from qingdan.core.catalog.queries import SOURCES
 from qingdan.core.hooktypes import ChangeKind
 from qingdan.core.tenancy.schemas import ROLE_LABELS, Role
 from qingdan.core.workflow.schemas import Action, ChangeStatus, StepStatus
@@ -120,6 +121,7 @@ def build_environment() -> Environment:
     env.filters["step_status"] = _enum_label(StepStatus)
     env.filters["action_label"] = _enum_label(Action)
     env.filters["file_size"] = file_size
+    env.filters["entry_source"] = lambda value: SOURCES.get(value, value or "")
     env.globals["ROLE_LABELS"] = ROLE_LABELS
     return env
 

@@ -64,10 +64,11 @@ async def inbox_for(ctx: TenantContext, principal: Principal, on: date | None = 
         await ctx.scope.select(
             ChangeStep,
             *ChangeStep.all_columns(),
-            ChangeStep.change_request.item.name.as_alias("item_name"),
+            ChangeStep.change_request.subject_name.as_alias("item_name"),
             ChangeStep.change_request.agency.as_alias("agency_id"),
             ChangeStep.change_request.author.as_alias("author"),
             ChangeStep.change_request.kind.as_alias("kind"),
+            ChangeStep.change_request.catalog_entry.as_alias("entry_id"),
             ChangeStep.change_request.item.division.code.as_alias("division_code"),
         )
         .where(ChangeStep.status == StepStatus.active.value)
@@ -86,7 +87,7 @@ async def inbox_for(ctx: TenantContext, principal: Principal, on: date | None = 
             InboxEntry(
                 kind="step",
                 title=f"{s['name']}",
-                item_name=s["item_name"],
+                item_name=(f"基本目录:{s['item_name']}" if s["entry_id"] else s["item_name"]),
                 link=f"/t/{ctx.slug}/changes/{s['change_request']}",
                 office=s["office"],
                 due_date=s["due_date"],

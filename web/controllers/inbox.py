@@ -25,7 +25,9 @@ OBLIGATIONS = "obligations"
 async def _inbox(request: Request, ctx: TenantContext, principal: Principal) -> Inbox:
     """The inbox the nav guard already loaded for this request, or a fresh one."""
     inbox = request.state.get("inbox")
-    return inbox if inbox is not None else await inbox_for(ctx, principal)
+    if inbox is None:
+        inbox = await inbox_for(ctx, principal)
+    return inbox
 
 
 class InboxController(TenantController):
