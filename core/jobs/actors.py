@@ -42,3 +42,17 @@ async def scan_all_tenants() -> int:
     for tenant in tenants:
         scan_deadlines.send(tenant["id"])
     return len(tenants)
+
+
+@dramatiq.actor(queue_name="default", max_retries=5, min_backoff=1000, max_backoff=60_000)
+async def generate_guide(tenant_id: int, item_id: int, version_id: int) -> list[int]:
+    """Render and store the 办事指南 PDFs of a newly published version (once).
+
+    Sent from inside the publishing transaction, it may run before that commits:
+    the version then reads as unpublished and the job retries shortly after.
+    """
+    from qingdan.core.publishing.services import generate_guides
+    from qingdan.core.tenancy.context import load_context
+
+    ctx = await load_context(tenant_id=tenant_id)
+    return [row.id for row in await generate_guides(ctx, item_id, version_id)]

@@ -727,6 +727,11 @@ async def _publish(ctx: TenantContext, cr: ChangeRequest, actor: Actor) -> None:
         if item["draft_version"] != cr.version:
             raise ConflictError("待发布的版本与审核通过的版本不一致")
         await publish_draft(ctx, actor, cr.item)
+        # The guide PDFs of the new version are rendered in the background
+        # (the job retries until this transaction has committed).
+        from qingdan.core.jobs.actors import generate_guide
+
+        generate_guide.send(ctx.tenant_id, cr.item, cr.version)
     elif kind == ChangeKind.suspend:
         await _set_item_status(ctx, cr.item, ItemStatus.suspended)
     elif kind == ChangeKind.resume:

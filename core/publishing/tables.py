@@ -1,0 +1,27 @@
+"""The generated PDFs of published guides: one row per published item version and kind.
+
+The PDF itself is in the file store (core/files.py) under its SHA-256; the row
+says which version and which kind it is, so every published version's guide
+stays downloadable after later versions are published.
+"""
+
+from piccolo.columns import ForeignKey, Integer, Timestamptz, Varchar
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+from qingdan.core.catalog.tables import Item, ItemVersion
+from qingdan.core.tenancy.tables import Tenant
+
+
+class GuideFile(Table, tablename="guide_file"):
+    """办事指南PDF: ``kind`` is "screen" (the download) or "print" (the hall's copy,
+    with a QR code). At most one per (tenant, version, kind)."""
+
+    tenant = ForeignKey(Tenant, null=False, index=True)
+    item = ForeignKey(Item, null=False, index=True)
+    version = ForeignKey(ItemVersion, null=False, index=True)
+    kind = Varchar(length=10)
+    storage_key = Varchar(length=100)
+    sha256 = Varchar(length=64)
+    size = Integer()
+    created_at = Timestamptz(default=TimestamptzNow())
