@@ -26,6 +26,6 @@ setup(
     package_dir=MAPPED,
     package_data={
         "qingdan.web": ["templates/**/*", "static/**/*"],
-        "qingdan.core": ["demo/data/*.json", "migrations/*.py"],
+        "qingdan.core": ["demo/data/*.json", "migrations/*.py", "publishing/data/*.json"],
     },
 )

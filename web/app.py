@@ -14,6 +14,8 @@ from litestar import Litestar, Response
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.exceptions import NotFoundException
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
 from litestar.plugins.htmx import HTMXRequest
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
@@ -22,6 +24,7 @@ from litestar.template.config import TemplateConfig
 from qingdan.core import db
 from qingdan.core.config import Settings, get_settings
 from qingdan.web.controllers.admin import AdminController
+from qingdan.web.controllers.api import PublicApiController, api_tenants
 from qingdan.web.controllers.auth import TenantAuthController
 from qingdan.web.controllers.calendar import CalendarController
 from qingdan.web.controllers.catalog import CatalogController
@@ -29,6 +32,7 @@ from qingdan.web.controllers.changes import ChangeController
 from qingdan.web.controllers.claims import ClaimController
 from qingdan.web.controllers.inbox import InboxController
 from qingdan.web.controllers.items import ItemController
+from qingdan.web.controllers.portal import PortalController
 from qingdan.web.controllers.public import landing
 from qingdan.web.errors import exception_handlers
 from qingdan.web.rendering import build_environment
@@ -39,6 +43,9 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 SESSION_COOKIE = "qingdan_session"
 CSRF_COOKIE = "qingdan_csrf"
 CSRF_HEADER = "x-csrftoken"
+#: The public portal and the open API: no session and no CSRF cookie, so their
+#: responses carry no Set-Cookie and a proxy or kiosk may cache them.
+PUBLIC_PATHS = ["^/p/", "^/api/"]
 
 
 def _derive(secret_key: str, purpose: str) -> bytes:
@@ -82,7 +89,7 @@ def create_app(settings: Settings | None = None, inprocess_jobs: bool = False) -
         max_age=settings.session_max_age,
         httponly=True,
         samesite="lax",
-        exclude=["^/static/"],
+        exclude=["^/static/", *PUBLIC_PATHS],
     )
     csrf = CSRFConfig(
         secret=_derive(settings.secret_key, "csrf").hex(),
@@ -92,7 +99,7 @@ def create_app(settings: Settings | None = None, inprocess_jobs: bool = False) -
         # no script needs to read the cookie.
         cookie_httponly=True,
         cookie_samesite="lax",
-        exclude=["^/static/"],
+        exclude=["^/static/", *PUBLIC_PATHS],
     )
     static = create_static_files_router(
         path="/static",
@@ -111,6 +118,9 @@ def create_app(settings: Settings | None = None, inprocess_jobs: bool = False) -
             ClaimController,
             AdminController,
             CalendarController,
+            PortalController,
+            PublicApiController,
+            api_tenants,
             static,
         ],
         on_startup=[connect_database],
@@ -123,6 +133,17 @@ def create_app(settings: Settings | None = None, inprocess_jobs: bool = False) -
         request_class=HTMXRequest,
         exception_handlers=exception_handlers(settings.debug),
         state=State({"settings": settings}),
-        openapi_config=None,
+        # Only the open API is documented (its handlers opt in); pages are not.
+        include_in_schema=False,
+        openapi_config=OpenAPIConfig(
+            title="清单 qingdan API",
+            version="1.0.0",
+            description="已发布的政务服务事项、办事指南和基本目录(只读,无需登录)。",
+            path="/api/schema",
+            render_plugins=[
+                JsonRenderPlugin(path=["/", "/openapi.json"]),
+                YamlRenderPlugin(path="/openapi.yaml"),
+            ],
+        ),
         debug=settings.debug,
     )

@@ -7,7 +7,7 @@ def all_tables() -> list[type[Table]]:
     from qingdan.core.audit.tables import AuditEntry
     from qingdan.core.calendar.tables import CalendarDay, CalendarYear
     from qingdan.core.catalog.tables import CatalogEntry, CatalogEntryVersion, Item, ItemVersion
-    from qingdan.core.publishing.tables import GuideFile
+    from qingdan.core.publishing.tables import GuideFile, SearchTerm
     from qingdan.core.tenancy.tables import Agency, Division, RoleAssignment, Tenant, User
     from qingdan.core.workflow.tables import (
         Attachment,
@@ -38,4 +38,5 @@ def all_tables() -> list[type[Table]]:
         Obligation,
         Notice,
         GuideFile,
+        SearchTerm,
     ]

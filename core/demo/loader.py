@@ -115,6 +115,10 @@ async def load_tenant(plugin: Plugin, entries: list[DemoEntry]) -> DemoSummary:
         summary.agencies = len(agencies)
         summary.entries, summary.items = await _load_items(ctx, dataset, entries, agencies)
         summary.users = await _load_users(ctx, agencies)
+        # The portal's search index of the published demo items.
+        from qingdan.core.publishing.search import reindex_tenant
+
+        await reindex_tenant(ctx)
     return summary
 
 

@@ -730,7 +730,10 @@ async def _publish(ctx: TenantContext, cr: ChangeRequest, actor: Actor) -> None:
         # The guide PDFs of the new version are rendered in the background
         # (the job retries until this transaction has committed).
         from qingdan.core.jobs.actors import generate_guide
+        from qingdan.core.publishing.search import index_item
 
+        # Citizens search the published version from the moment it is in use.
+        await index_item(ctx, cr.item)
         generate_guide.send(ctx.tenant_id, cr.item, cr.version)
     elif kind == ChangeKind.suspend:
         await _set_item_status(ctx, cr.item, ItemStatus.suspended)

@@ -10,6 +10,6 @@ from qingdan.web.rendering import render
 
 @get("/", name="landing")
 async def landing(request: Request) -> Response:
-    """The jurisdictions served here, each with its staff sign-in."""
+    """The jurisdictions served here, each with its public portal and its staff sign-in."""
     tenants = [t for t in await list_tenants() if t["active"]]
     return render(request, "landing.html", {"tenants": tenants})
