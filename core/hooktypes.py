@@ -17,7 +17,7 @@ class Jurisdiction(msgspec.Struct, frozen=True, kw_only=True):
     """Who the plugin speaks for."""
 
     slug: str  # short ascii name, used in URLs and as the demo tenant's slug
-    name: str  # 金昌市
+    name: str  # the jurisdiction in Chinese, e.g. 某某市
     division_code: str  # 12-digit code of the jurisdiction's own division
     province: str = ""
     levels: tuple[Level, ...] = (Level.municipal, Level.county, Level.township, Level.village)
