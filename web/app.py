@@ -24,6 +24,7 @@ from litestar.template.config import TemplateConfig
 from qingdan.core import db
 from qingdan.core.config import Settings, get_settings
 from qingdan.web.controllers.admin import AdminController
+from qingdan.web.controllers.admin_tenant import TenantAdminController
 from qingdan.web.controllers.api import PublicApiController, api_tenants
 from qingdan.web.controllers.auth import TenantAuthController
 from qingdan.web.controllers.calendar import CalendarController
@@ -118,6 +119,7 @@ def create_app(settings: Settings | None = None, inprocess_jobs: bool = False) -
             ClaimController,
             AdminController,
             CalendarController,
+            TenantAdminController,
             PortalController,
             PublicApiController,
             api_tenants,

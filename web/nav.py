@@ -23,6 +23,7 @@ class Nav:
     show_claims: bool
     show_reviews: bool
     show_calendar: bool = False  # the working-day calendar is the tenant admin's
+    show_admin: bool = False  # so are the tenant administration pages (/admin/)
     waiting: int | None = None  # None: not counted for this response
 
     @classmethod
@@ -31,6 +32,7 @@ class Nav:
             show_claims=principal.has_role(Role.clerk),
             show_reviews=principal.has_role(*REVIEW_ROLES) or bool(waiting),
             show_calendar=principal.has_role(Role.tenant_admin),
+            show_admin=principal.has_role(Role.tenant_admin),
             waiting=waiting,
         )
 

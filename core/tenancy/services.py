@@ -299,6 +299,35 @@ async def grant_role(
     return assignment
 
 
+async def list_users(tenant_id: int) -> list[dict[str, Any]]:
+    """The tenant's users by username, each with ``grants``: its role assignments
+    (role, agency and division, with their names)."""
+    users = await (
+        User.select(User.id, User.username, User.display_name, User.email, User.active)
+        .where(User.tenant == tenant_id)
+        .order_by(User.username)
+    )
+    grants = await (
+        RoleAssignment.select(
+            RoleAssignment.id,
+            RoleAssignment.user,
+            RoleAssignment.role,
+            RoleAssignment.agency,
+            RoleAssignment.agency.name.as_alias("agency_name"),
+            RoleAssignment.division,
+            RoleAssignment.division.name.as_alias("division_name"),
+        )
+        .where(RoleAssignment.tenant == tenant_id)
+        .order_by(RoleAssignment.id)
+    )
+    by_user: dict[int, list[dict[str, Any]]] = {}
+    for g in grants:
+        by_user.setdefault(g["user"], []).append(g)
+    for user in users:
+        user["grants"] = by_user.get(user["id"], [])
+    return users
+
+
 async def load_principal(user_id: int) -> Principal | None:
     user = (
         await User.select(
