@@ -154,6 +154,14 @@ class Plugin:
     ) -> ElementRequirements:
         return self.call("qingdan_element_requirements", item_type=item_type, settings=settings)
 
+    def _chain(self, hook: str, kind: Any, subject: Any, changed: list[str], settings: Any) -> Any:
+        chain = self.call(
+            hook, kind=kind, subject=subject, changed_elements=changed, settings=settings
+        )
+        if not chain.steps:
+            raise PluginError(f"{self.label}: {hook} 返回了空的审核链")
+        return chain
+
     def approval_chain(
         self,
         kind: Any,
@@ -161,16 +169,7 @@ class Plugin:
         changed_elements: list[str],
         settings: msgspec.Struct,
     ) -> Any:
-        chain = self.call(
-            "qingdan_approval_chain",
-            kind=kind,
-            subject=subject,
-            changed_elements=changed_elements,
-            settings=settings,
-        )
-        if not chain.steps:
-            raise PluginError(f"{self.label}: qingdan_approval_chain 返回了空的审核链")
-        return chain
+        return self._chain("qingdan_approval_chain", kind, subject, changed_elements, settings)
 
     def catalog_chain(
         self,
@@ -179,15 +178,7 @@ class Plugin:
         changed_elements: list[str],
         settings: msgspec.Struct,
     ) -> Any:
-        chain = self.call(
-            "qingdan_catalog_chain",
-            kind=kind,
-            subject=subject,
-            changed_elements=changed_elements,
-            settings=settings,
-        )
-        if not chain.steps:
-            raise PluginError(f"{self.label}: qingdan_catalog_chain 返回了空的审核链")
+        chain = self._chain("qingdan_catalog_chain", kind, subject, changed_elements, settings)
         agency_roles = [s.name for s in chain.steps if s.role in ("clerk", "agency_reviewer")]
         if agency_roles:
             raise PluginError(

@@ -10,9 +10,7 @@ transition is checked again by its service (core/workflow/services.py).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 
 from qingdan.core.catalog.diff import DocumentDiff, diff_documents
@@ -24,7 +22,7 @@ from qingdan.core.errors import DomainError
 from qingdan.core.hooktypes import ChangeKind
 from qingdan.core.tenancy.context import TenantContext
 from qingdan.core.tenancy.schemas import Principal
-from qingdan.core.workflow.inbox import DUE_SOON_DAYS
+from qingdan.core.workflow.inbox import due_timing
 from qingdan.core.workflow.obligations import open_obligations
 from qingdan.core.workflow.permissions import (
     Allowed,
@@ -45,7 +43,6 @@ from qingdan.core.workflow.services import (
     request_documents,
     requests_for_item,
     steps_of,
-    today,
 )
 
 VERSIONED_KINDS = (ChangeKind.claim, ChangeKind.create, ChangeKind.amend)
@@ -71,26 +68,6 @@ def field_errors(exc: DomainError, fields: tuple[str, ...]) -> dict[str, str]:
     """``{field: message}``; a message about no field of this form goes under ``""``."""
     key = exc.field if exc.field in fields else ""
     return {key: exc.message}
-
-
-# Due dates -----------------------------------------------------------------------------
-
-
-async def due_timing(ctx: TenantContext) -> Callable[[date | None], tuple[bool, bool]]:
-    """``timing(due) -> (overdue, due_soon)``, as the inbox counts them."""
-    from qingdan.core.calendar.services import load_calendar
-
-    day = today()
-    calendar = await load_calendar(ctx.tenant_id)
-
-    def timing(due: date | None) -> tuple[bool, bool]:
-        if due is None:
-            return False, False
-        if due < day:
-            return True, False
-        return False, calendar.working_days_between(day, due) <= DUE_SOON_DAYS
-
-    return timing
 
 
 # The change request page -------------------------------------------------------------------

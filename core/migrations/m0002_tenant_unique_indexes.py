@@ -2,7 +2,7 @@
 constraints fail on SQLite. Every index on tenant data starts with the tenant,
 so the database can later be distributed by tenant."""
 
-from piccolo.apps.migrations.auto.migration_manager import MigrationManager
+from qingdan.core.db.raw_migration import ddl_migration
 
 ID = "2026-11-21T19:51:04:000000"
 VERSION = "1.38.0"
@@ -31,15 +31,4 @@ INDEXES = [
 
 
 async def forwards():
-    manager = MigrationManager(migration_id=ID, app_name="qingdan", description=DESCRIPTION)
-
-    async def run():
-        from qingdan.core.db import get_engine
-
-        engine = get_engine()
-        # "user" is reserved in PostgreSQL, so that column is quoted above.
-        for sql in INDEXES:
-            await engine.run_ddl(sql)
-
-    manager.add_raw(run)
-    return manager
+    return ddl_migration(ID, DESCRIPTION, INDEXES)

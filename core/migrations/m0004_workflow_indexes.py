@@ -3,7 +3,7 @@
 The partial index on change_request is the database's own guard for "one
 open change request per item", beneath the service's check."""
 
-from piccolo.apps.migrations.auto.migration_manager import MigrationManager
+from qingdan.core.db.raw_migration import ddl_migration
 
 ID = "2026-11-21T20:25:14:000000"
 VERSION = "1.38.0"
@@ -27,14 +27,4 @@ INDEXES = [
 
 
 async def forwards():
-    manager = MigrationManager(migration_id=ID, app_name="qingdan", description=DESCRIPTION)
-
-    async def run():
-        from qingdan.core.db import get_engine
-
-        engine = get_engine()
-        for sql in INDEXES:
-            await engine.run_ddl(sql)
-
-    manager.add_raw(run)
-    return manager
+    return ddl_migration(ID, DESCRIPTION, INDEXES)

@@ -2,7 +2,7 @@
 UPDATE or DELETE of audit_entry, whoever sends it (no role of the app can,
 and neither can a stray SQL console session of the app's database user)."""
 
-from piccolo.apps.migrations.auto.migration_manager import MigrationManager
+from qingdan.core.db.raw_migration import ddl_migration
 
 ID = "2026-11-21T20:25:15:000000"
 VERSION = "1.38.0"
@@ -34,14 +34,4 @@ def statements(engine) -> list[str]:
 
 
 async def forwards():
-    manager = MigrationManager(migration_id=ID, app_name="qingdan", description=DESCRIPTION)
-
-    async def run():
-        from qingdan.core.db import get_engine
-
-        engine = get_engine()
-        for sql in statements(engine):
-            await engine.run_ddl(sql)
-
-    manager.add_raw(run)
-    return manager
+    return ddl_migration(ID, DESCRIPTION, statements)

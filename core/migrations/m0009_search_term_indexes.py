@@ -1,6 +1,6 @@
 """Composite indexes for portal search (raw SQL, as in m0002)."""
 
-from piccolo.apps.migrations.auto.migration_manager import MigrationManager
+from qingdan.core.db.raw_migration import ddl_migration
 
 ID = "2026-11-21T21:43:36:000000"
 VERSION = "1.38.0"
@@ -13,14 +13,4 @@ INDEXES = [
 
 
 async def forwards():
-    manager = MigrationManager(migration_id=ID, app_name="qingdan", description=DESCRIPTION)
-
-    async def run():
-        from qingdan.core.db import get_engine
-
-        engine = get_engine()
-        for sql in INDEXES:
-            await engine.run_ddl(sql)
-
-    manager.add_raw(run)
-    return manager
+    return ddl_migration(ID, DESCRIPTION, INDEXES)

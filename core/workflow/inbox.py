@@ -3,6 +3,7 @@ obligations are theirs, and which of those are due soon or overdue."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -46,12 +47,14 @@ class Inbox(msgspec.Struct, kw_only=True):
         return [e for e in self.waiting + self.obligations if e.due_soon]
 
 
-async def inbox_for(ctx: TenantContext, principal: Principal, on: date | None = None) -> Inbox:
+async def due_timing(
+    ctx: TenantContext, on: date | None = None
+) -> Callable[[date | None], tuple[bool, bool]]:
+    """``timing(due) -> (overdue, due_soon)`` on the tenant's working-day calendar."""
     from qingdan.core.calendar.services import load_calendar
 
     day = on or today()
     calendar = await load_calendar(ctx.tenant_id)
-    codes = await division_codes(ctx)
 
     def timing(due: date | None) -> tuple[bool, bool]:
         if due is None:
@@ -59,6 +62,13 @@ async def inbox_for(ctx: TenantContext, principal: Principal, on: date | None = 
         if due < day:
             return True, False
         return False, calendar.working_days_between(day, due) <= DUE_SOON_DAYS
+
+    return timing
+
+
+async def inbox_for(ctx: TenantContext, principal: Principal, on: date | None = None) -> Inbox:
+    timing = await due_timing(ctx, on)
+    codes = await division_codes(ctx)
 
     steps = (
         await ctx.scope.select(

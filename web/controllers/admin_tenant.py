@@ -22,11 +22,11 @@ from litestar.di import NamedDependency
 from litestar.params import FromQuery
 from litestar.response import Redirect
 
-from qingdan.core.catalog.vocab import AgencyNature
+from qingdan.core.catalog.vocab import AgencyNature, label
 from qingdan.core.errors import ConflictError, DomainError, NotFound, PermissionDenied
 from qingdan.core.tenancy.context import TenantContext
 from qingdan.core.tenancy.passwords import WeakPassword
-from qingdan.core.tenancy.schemas import AGENCY_ROLES, ROLE_LABELS, Principal, Role
+from qingdan.core.tenancy.schemas import AGENCY_ROLES, Principal, Role
 from qingdan.core.tenancy.services import (
     DIVISION_LEVEL_LABELS,
     add_agency,
@@ -38,6 +38,7 @@ from qingdan.core.tenancy.services import (
     list_users,
     save_plugin_settings,
 )
+from qingdan.core.workflow.permissions import role_label
 from qingdan.core.workflow.services import actor_of
 from qingdan.web.controllers.tenant import TenantController
 from qingdan.web.forms import form_int, form_text
@@ -306,10 +307,7 @@ class TenantAdminController(TenantController):
         agencies = await list_agencies(ctx.scope)
         names = {a["id"]: a["name"] for a in agencies}
         for a in agencies:
-            try:
-                a["nature_label"] = AgencyNature(a["nature"]).label
-            except ValueError:
-                a["nature_label"] = a["nature"]
+            a["nature_label"] = label(AgencyNature, a["nature"])
             a["parent_name"] = names.get(a["parent"], "")
         context = {
             "agencies": agencies,
@@ -371,10 +369,7 @@ class TenantAdminController(TenantController):
         users = await list_users(ctx.tenant_id)
         for user in users:
             for g in user["grants"]:
-                try:
-                    g["role_label"] = ROLE_LABELS[Role(g["role"])]
-                except ValueError:
-                    g["role_label"] = g["role"]
+                g["role_label"] = role_label(g["role"])
         context = {
             "users": users,
             "roles": [(r.value, r.label) for r in GRANTABLE_ROLES],
