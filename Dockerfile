@@ -7,7 +7,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 RUN apt-get update \
  && apt-get install -y --no-install-recommends nodejs npm \
-    libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk \
+    libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk postgresql-client \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app

@@ -13,13 +13,24 @@ from qingdan.core.catalog.vocab import ItemType, ServiceKind
 from qingdan.core.hookspecs import hookimpl
 from qingdan.core.hooktypes import (
     ALL_ITEM_TYPES,
+    AccountAllocation,
     ApprovalChain,
+    CampaignPhaseTemplate,
+    CampaignReviewer,
+    CampaignTemplate,
+    CatalogListKind,
+    CatalogListSpec,
     ChainStep,
     ChangeKind,
     ElementRequirements,
     EmptySettings,
+    FollowCatalogDeadlines,
+    IndicatorSet,
     ObligationRule,
+    PublicationPolicy,
+    QualityRules,
     ServiceKindDef,
+    ServicePointTarget,
     Taxonomies,
 )
 
@@ -153,3 +164,106 @@ def qingdan_catalog_chain() -> ApprovalChain:
         steps=(CATALOG_LEGAL_REVIEW, REFORM_REVIEW, QUALITY_AND_PUBLISH),
         basis="平台默认基本目录审核链:司法行政部门对基本目录进行合法性审核",
     )
+
+
+@hookimpl(trylast=True)
+def qingdan_follow_catalog_deadlines() -> FollowCatalogDeadlines:
+    # The policies ask agencies to claim and adjust "及时" (promptly), naming no number.
+    return FollowCatalogDeadlines(
+        claim_days=5, amend_days=5, cancel_days=5, basis="平台默认(政策要求及时认领、及时调整)"
+    )
+
+
+#: A plain re-inventory campaign for a jurisdiction whose plugin brings none: the
+#: four phases of the glossary, counted in working days from the start date the
+#: administrator chooses; 审改机构 reviews, then 司法行政部门 checks legality.
+PLAIN_CAMPAIGN = CampaignTemplate(
+    code="inventory",
+    name="政务服务事项梳理",
+    phases=(
+        CampaignPhaseTemplate(
+            code="survey",
+            name="摸底梳理",
+            start_day=0,
+            end_day=10,
+            working_days=True,
+            submissions=True,
+        ),
+        CampaignPhaseTemplate(
+            code="preliminary_review",
+            name="初步审核",
+            end_day=15,
+            working_days=True,
+            reviewers=(CampaignReviewer(role="reform_office", office="审改机构"),),
+        ),
+        CampaignPhaseTemplate(
+            code="confirmation",
+            name="依法确认",
+            end_day=20,
+            working_days=True,
+            reviewers=(CampaignReviewer(role="legal_reviewer", office="司法行政部门"),),
+        ),
+        CampaignPhaseTemplate(code="publication", name="公布运行", end_day=25, working_days=True),
+    ),
+    zero_report_required=True,
+    basis="平台默认梳理模板",
+)
+
+
+@hookimpl(trylast=True)
+def qingdan_campaign_template() -> CampaignTemplate:
+    return PLAIN_CAMPAIGN
+
+
+#: 大数据中心 publishes (its usual charge: 质检、测试、发布、上线), and a job issues a
+#: publication every evening the catalog changed, so the public learns of an
+#: adjustment the day it takes effect.
+@hookimpl(trylast=True)
+def qingdan_account_allocation() -> AccountAllocation:
+    # Only the tenant administrator opens accounts unless a policy says otherwise.
+    return AccountAllocation()
+
+
+DEFAULT_PUBLICATION_POLICY = PublicationPolicy(
+    roles=("data_center",), basis="平台默认:大数据中心负责事项发布"
+)
+
+
+@hookimpl(trylast=True)
+def qingdan_publication_policy() -> PublicationPolicy:
+    return DEFAULT_PUBLICATION_POLICY
+
+
+#: Every list, in the national order. The hall's exclusion list is an internal
+#: management list; the others are published (行政许可事项清单 nationally since
+#: 国办发〔2022〕2号; 容缺受理 and 告知承诺 lists so applicants know what they may
+#: defer or promise; intermediary services and special steps as the public's
+#: check on hidden requirements).
+NATIONAL_CATALOG_LISTS: tuple[CatalogListSpec, ...] = tuple(
+    CatalogListSpec(kind=kind, public=kind != CatalogListKind.hall_exclusions)
+    for kind in CatalogListKind
+)
+
+
+@hookimpl(trylast=True)
+def qingdan_catalog_lists() -> list[CatalogListSpec]:
+    return list(NATIONAL_CATALOG_LISTS)
+
+
+@hookimpl(trylast=True)
+def qingdan_service_point_targets() -> list[ServicePointTarget]:
+    return []
+
+
+@hookimpl(trylast=True)
+def qingdan_indicators() -> IndicatorSet:
+    # Nothing added: core's own indicators (core/indicators/definitions.py) and
+    # its default bulletin rule apply, with no targets (no national figure).
+    return IndicatorSet()
+
+
+@hookimpl(trylast=True)
+def qingdan_quality_rules() -> QualityRules:
+    # Core's own rules (core/checks/rules.py) and its name-and-type agreement
+    # with the catalog always run; a jurisdiction adds its rules beside them.
+    return QualityRules()

@@ -25,12 +25,20 @@ if TYPE_CHECKING:
     from qingdan.core.catalog.codes import CodeFormat
     from qingdan.core.catalog.vocab import ItemType
     from qingdan.core.hooktypes import (
+    AccountAllocation,
         ApprovalChain,
+        CampaignTemplate,
+        CatalogListSpec,
         ChangeKind,
         DemoDataset,
         ElementRequirements,
+        FollowCatalogDeadlines,
+        IndicatorSet,
         Jurisdiction,
         ObligationRule,
+        PublicationPolicy,
+        QualityRules,
+        ServicePointTarget,
         SubjectSummary,
         Taxonomies,
     )
@@ -101,8 +109,13 @@ def qingdan_taxonomies(settings: msgspec.Struct) -> Taxonomies:
     Returns:
         ``Taxonomies``: themes (e.g. the "19+X" themes, each with its
         audience), public-service kinds (the 8 service types), and bundles
-        (一件事一次办, each naming the base codes of its items). Core's default
-        has the 8 national service kinds and no themes or bundles.
+        (一件事一次办, each naming the base codes of its items) with optional
+        ``bundle_targets`` (how many bundles of an audience must be online by
+        a date, or all of them; the bundles page shows count and gap). With
+        ``themes_closed`` an item's 主题分类 must be one of the themes (saving a
+        draft refuses any other value); otherwise themes are free text. Core's
+        default has the 8 national service kinds, no themes or bundles, and
+        free-text themes.
 
     Called: when items are classified, filtered or published. First result wins.
     """
@@ -246,4 +259,246 @@ def qingdan_catalog_chain(
 
     Called: when a catalog change request is submitted; the chain is stored
     with the request. First result wins.
+    """
+
+
+@hookspec(firstresult=True)
+def qingdan_follow_catalog_deadlines(settings: msgspec.Struct) -> FollowCatalogDeadlines:
+    """Say how many working days agencies have to follow the catalog from above.
+
+    Parameters:
+        settings: the tenant's validated plugin settings.
+
+    Returns:
+        ``FollowCatalogDeadlines``: the working days (0 = the same day) to
+        claim an entry newly issued for the agency's level (应认领、尽认领), to
+        amend an item whose catalog entry changed, and to cancel an item whose
+        entry was cancelled, with the clause that sets them. Core's default is
+        5 working days each: the policies ask for "及时" without a number.
+
+    Called: when a catalog release from above is imported (claim, amend and
+    cancel tasks get their due dates) and when a change of the catalog itself
+    is published (the implementing agencies' follow-up obligations).
+    First result wins.
+    """
+
+
+@hookspec(firstresult=True)
+def qingdan_campaign_template(settings: msgspec.Struct) -> CampaignTemplate:
+    """Give the template of the jurisdiction's re-inventory campaign (梳理工作).
+
+    A campaign is a tenant-wide inventory run in phases: each participating
+    agency submits the list of items it keeps (counted by the platform) or,
+    having none, a zero report (零报告) with its reason; where the template
+    asks for it, the submission counts only once the head of the agency's
+    signed and stamped file is attached; then the reviewing offices review
+    every submission in turn, pass it or return it with a reason, and a
+    returned submission is submitted again.
+
+    Parameters:
+        settings: the tenant's validated plugin settings (for example the
+            phase dates an administrator set there).
+
+    Returns:
+        ``CampaignTemplate``: its code and name; the item types an agency's
+        list counts (empty: every type); its ``CampaignPhaseTemplate`` s in
+        order, each with a name, fixed dates (``start``, ``end``) or offsets
+        from the campaign's start (``start_day``, ``end_day``, in calendar or
+        working days), whether agencies submit in it (exactly one phase does,
+        with ``due``/``due_day`` after which a submission is late) and the
+        offices (``CampaignReviewer``: a role that is not an agency's own, and
+        the office as users read it) that review in it, in order; whether the
+        head's sign-off is required and what the file is called; whether an
+        agency without items must file a zero report; the clauses behind each.
+        Core's default answers for a plugin that implements none (``None`` is
+        no answer, so the default applies too); it is a plain template:
+        摸底梳理 (ten working days from the start date, submissions due at its
+        end), 初步审核 by 审改机构 and 依法确认 by 司法行政部门 (five working
+        days each), 公布运行 (five working days); zero reports required, no
+        sign-off.
+
+    Called: when an administrator opens the form to create a campaign (the
+    dates it gives are filled in for the chosen year and stay editable) and
+    when the campaign is created; phases, reviewers and rules are stored with
+    the campaign, so a later change of the plugin or its settings does not
+    alter a campaign under way. First result wins.
+    """
+
+
+@hookspec(firstresult=True)
+def qingdan_account_allocation(settings: msgspec.Struct) -> AccountAllocation:
+    """Say which office, besides the tenant administrator, opens user accounts
+    and which roles it may grant (e.g. a 大数据中心 that allocates the accounts
+    of agency clerks and reviewers).
+
+    Parameters:
+        settings: the tenant's validated plugin settings.
+
+    Returns:
+        ``AccountAllocation``: ``allocations``, each a ``RoleAllocation`` with
+        ``allocator`` (the ``Role`` value whose users may open accounts; never
+        ``platform_admin`` or ``tenant_admin``, who always may), ``roles`` (the
+        roles it may grant: only the agency roles ``clerk`` and
+        ``agency_reviewer``, always tied to one agency) and ``basis`` (the
+        clause). Core's default: none (only the tenant administrator).
+
+    Called: when the accounts page is shown and when an account is opened
+    through it, to check the signed-in user's right, and when the plugin
+    loads. First result wins.
+    """
+
+
+@hookspec(firstresult=True)
+def qingdan_publication_policy(settings: msgspec.Struct) -> PublicationPolicy:
+    """Say who issues a publication (公布) of the catalog, and when a job issues one.
+
+    A publication is a numbered, dated snapshot of the tenant's published
+    catalog (the catalog entries in use and the published version of every
+    item the public sees), with its announcement (公告): the entries and items
+    added, changed (element by element) and cancelled since the previous one.
+
+    Parameters:
+        settings: the tenant's validated plugin settings.
+
+    Returns:
+        ``PublicationPolicy``: ``roles``, the roles (``Role`` values held in a
+        tenant, never ``platform_admin``) whose users may issue a publication;
+        ``schedule``, when the publication job issues one by itself
+        (``none``, ``daily``, ``weekly`` on Fridays, ``monthly`` on a month's
+        first day; in the evening, Asia/Shanghai, and only when something
+        changed since the last one); ``basis``, the clause behind it. Core's
+        default: 大数据中心 (``data_center``) issues, and the job issues one
+        every evening when the catalog changed.
+
+    Called: when the publications page is shown (to offer the form), when a
+    user issues a publication (to check the role) and by the scheduled job
+    for each tenant. First result wins.
+    """
+
+
+@hookspec(firstresult=True)
+def qingdan_catalog_lists(settings: msgspec.Struct) -> list[CatalogListSpec]:
+    """Say which lists (各类清单) the tenant keeps as views of its catalog.
+
+    Core builds every list from the elements of published items, so a list
+    can never disagree with the catalog on an item's name or type: 行政许可
+    (items of that type), 容缺受理 (items with a material marked 容缺后补,
+    naming the main and the deferrable materials), 告知承诺 (items under
+    告知承诺制, with the commitment and the liability for breaking it), 中介服务
+    (one row per intermediary service), 特殊环节 (one row per special step,
+    with its time limit) and 进驻事项负面清单 (items not in the hall, with the
+    reason). The plugin only chooses which of them the tenant shows, what it
+    calls them and which the public portal publishes.
+
+    Parameters:
+        settings: the tenant's validated plugin settings.
+
+    Returns:
+        ``list[CatalogListSpec]`` in the order the pages list them, each with
+        its ``kind`` (a ``CatalogListKind``; each at most once), an optional
+        ``title`` (empty: the national name), ``public`` (shown and
+        downloadable on the portal) and the ``basis`` (clause) asking for it.
+        Core's default: all six lists; every one public except the hall
+        exclusion list.
+
+    Called: when the list pages (signed-in and public) and their xlsx
+    downloads are served. First result wins.
+    """
+
+
+@hookspec(firstresult=True)
+def qingdan_service_point_targets(settings: msgspec.Struct) -> list[ServicePointTarget]:
+    """Give the targets for items handled at service points (家门口办).
+
+    Agencies delegate items (委托受理、授权办理、帮办代办) to the service points
+    below the county: township centres (乡镇便民服务中心), street centres
+    (街道便民服务中心) and village or community stations (村(社区)便民服务站).
+    Core counts the published items each point handles; the plugin says how
+    many each kind of point must reach.
+
+    Parameters:
+        settings: the tenant's validated plugin settings (targets are usually
+            settings, so an administrator can raise them).
+
+    Returns:
+        ``list[ServicePointTarget]``, at most one per ``ServicePointKind``:
+        the minimum number of items (``min_items``), an optional ``deadline``
+        and the ``basis``. Core's default is none: the page then shows each
+        point's count without a target or gap.
+
+    Called: when the 家门口办 page is shown. First result wins.
+    """
+
+
+@hookspec(firstresult=True)
+def qingdan_indicators(settings: msgspec.Struct) -> IndicatorSet:
+    """Give the jurisdiction's indicators (指标), their targets and its bulletin rule.
+
+    Core measures every agency, division and the whole tenant on its own
+    indicators (网办率, 全程网办率, 平均跑动次数, 零跑动事项占比, 申请材料数,
+    材料精简率, 承诺时限压缩率, 即办件占比, 调整按时办结率, 后续义务按时完成率,
+    未整改质检问题数; docs/indicators.md gives each formula). A plugin adds to
+    them, it does not repeat them.
+
+    Parameters:
+        settings: the tenant's validated plugin settings (targets a city
+            administrator may adjust usually come from here).
+
+    Returns:
+        ``IndicatorSet``: ``definitions`` to add, each an ``IndicatorDef``
+        naming one of core's measures (``IndicatorMeasure``), perhaps over
+        some item types only (e.g. 全程网办率 of public service items); a
+        definition with the id of a core indicator replaces it (to cite the
+        local clause or narrow the item types). ``hidden``: core indicators the
+        jurisdiction does not use. ``targets``: ``IndicatorTarget`` s, each a
+        value in the indicator's unit (percent for rates), with a due date and
+        its clause. ``bulletin``: the ``BulletinRule`` that names lagging
+        agencies in a bulletin (通报): criteria by threshold, by target or by
+        rank (the worst N), or ``None`` for core's default (agencies late with
+        adjustments or obligations, or with open quality findings).
+        ``period_days``: how far back the timeliness indicators look. Every id
+        must be unique and every target or criterion must name a known
+        indicator; the plugin fails loading otherwise. Core's default adds
+        nothing.
+
+    Called: when the plugin is loaded (to validate it), when the daily
+    indicator snapshot is taken (the snapshot keeps the definitions and
+    targets it used), when the dashboard is shown and when a bulletin is
+    issued. First result wins.
+    """
+
+
+@hookspec(firstresult=True)
+def qingdan_quality_rules(settings: msgspec.Struct) -> QualityRules:
+    """Give the jurisdiction's quality-check rules (质检) and consistency checks.
+
+    Core's own rules (promised limit not above statutory, a 即办件 has no
+    waiting days, full online depth means no visit, charged fees have a basis
+    and a standard, ...) always run; see docs/quality-checks.md. A plugin adds
+    its own as data: each ``QualityRule`` has an id (not starting with
+    ``core.``), a severity (``block`` stops submission, ``warn`` only shows),
+    the element it is about, a Chinese message naming that element by its
+    title, the clause behind it, an optional condition (item types; a yes/no
+    element that must be 是) and one of the check kinds core interprets:
+    ``filled``, ``min_rows``, ``at_most``, ``one_of``, ``fields_filled`` (of a
+    part, or of every row of a table, optionally only rows ``where`` a field
+    has given values), ``no_rows`` (no row ``where`` ...), ``no_phrases`` and
+    ``includes`` (a multiple choice has ``values``, optionally only ``if_any``).
+    A ``ConsistencyRule`` names elements that must agree: with the item's
+    catalog entry (``catalog``, e.g. 四级四同) or among the items implementing
+    one catalog entry in several divisions (``divisions``, e.g. 三级三十二同);
+    core checks name and type against the catalog for every item anyway.
+
+    Parameters:
+        settings: the tenant's validated plugin settings.
+
+    Returns:
+        ``QualityRules``: ``rules`` and ``consistency``. Every element named
+        must be a field of the element document; the plugin fails loading
+        otherwise. Core's default is none (core's own rules only).
+
+    Called: when a draft is saved or shown in the editor (findings next to
+    their elements), when a change is submitted (a ``block`` finding refuses
+    it), and by the tenant-wide check (on demand, ``qingdan check``, and the
+    nightly job). First result wins.
     """

@@ -33,6 +33,29 @@ from qingdan.core.hooktypes import (
 ENTRY_POINT_GROUP = "qingdan.jurisdictions"
 
 
+#: Roles an allocating office may grant: agency roles, always tied to one agency.
+ALLOCATABLE_ROLES = ("clerk", "agency_reviewer")
+
+
+def allocation_problems(allocation: Any) -> list[str]:
+    """What is wrong with an ``AccountAllocation``, in words (empty when fine)."""
+    from qingdan.core.tenancy.schemas import Role
+
+    problems = []
+    tenant_roles = {r.value for r in Role if r not in (Role.platform_admin, Role.tenant_admin)}
+    for entry in allocation.allocations:
+        if entry.allocator not in tenant_roles:
+            problems.append(f"的开户角色 {entry.allocator} 不存在或无需授权")
+        if not entry.roles:
+            problems.append(f"没有给 {entry.allocator} 指定可分配的角色")
+        for role in entry.roles:
+            if role not in ALLOCATABLE_ROLES:
+                problems.append(
+                    f"让 {entry.allocator} 分配 {role}:只能分配信息员、审核员(clerk、agency_reviewer)"
+                )
+    return problems
+
+
 class PluginError(Exception):
     """A plugin failed to load or answered wrongly; the message names it."""
 
@@ -42,10 +65,31 @@ def hook_names() -> list[str]:
 
 
 def _return_types() -> dict[str, Any]:
-    from qingdan.core.hooktypes import ApprovalChain, ChangeKind, ObligationRule, SubjectSummary
+    from qingdan.core.hooktypes import (
+        AccountAllocation,
+        ApprovalChain,
+        CampaignTemplate,
+        CatalogListSpec,
+        ChangeKind,
+        FollowCatalogDeadlines,
+        IndicatorSet,
+        ObligationRule,
+        PublicationPolicy,
+        QualityRules,
+        ServicePointTarget,
+        SubjectSummary,
+    )
 
     ns = {
         "msgspec": msgspec,
+        "AccountAllocation": AccountAllocation,
+        "IndicatorSet": IndicatorSet,
+        "QualityRules": QualityRules,
+        "FollowCatalogDeadlines": FollowCatalogDeadlines,
+        "CatalogListSpec": CatalogListSpec,
+        "ServicePointTarget": ServicePointTarget,
+        "PublicationPolicy": PublicationPolicy,
+        "CampaignTemplate": CampaignTemplate,
         "ApprovalChain": ApprovalChain,
         "ChangeKind": ChangeKind,
         "ObligationRule": ObligationRule,
@@ -203,6 +247,88 @@ class Plugin:
             )
         )
 
+    def account_allocation(self, settings: msgspec.Struct) -> Any:
+        """Who else opens accounts and grants which roles; refused if a role is out of bounds."""
+        allocation = self.call("qingdan_account_allocation", settings=settings)
+        for problem in allocation_problems(allocation):
+            raise PluginError(f"{self.label}: qingdan_account_allocation {problem}")
+        return allocation
+
+    def publication_policy(self, settings: msgspec.Struct) -> Any:
+        """Who issues a publication and when the job does; refused if a role is unknown."""
+        from qingdan.core.hooktypes import PublicationSchedule
+        from qingdan.core.tenancy.schemas import Role
+
+        policy = self.call("qingdan_publication_policy", settings=settings)
+        tenant_roles = {r.value for r in Role if r != Role.platform_admin}
+        if not policy.roles:
+            raise PluginError(f"{self.label}: qingdan_publication_policy 没有指定发布角色")
+        for role in policy.roles:
+            if role not in tenant_roles:
+                raise PluginError(
+                    f"{self.label}: qingdan_publication_policy 的角色 {role} 不存在或不属于租户"
+                )
+        if policy.schedule not in set(PublicationSchedule):
+            raise PluginError(
+                f"{self.label}: qingdan_publication_policy 的 schedule {policy.schedule!r} 无效"
+            )
+        return policy
+
+    def catalog_lists(self, settings: msgspec.Struct) -> list[Any]:
+        """The lists the tenant keeps (各类清单); a kind named twice is refused."""
+        specs = list(self.call("qingdan_catalog_lists", settings=settings))
+        kinds = [spec.kind for spec in specs]
+        twice = sorted({k.label for k in kinds if kinds.count(k) > 1})
+        if twice:
+            raise PluginError(f"{self.label}: qingdan_catalog_lists 重复列出了{'、'.join(twice)}")
+        return specs
+
+    def service_point_targets(self, settings: msgspec.Struct) -> list[Any]:
+        """The 家门口办 targets; a kind named twice or a negative number is refused."""
+        targets = list(self.call("qingdan_service_point_targets", settings=settings))
+        kinds = [t.kind for t in targets]
+        twice = sorted({k.label for k in kinds if kinds.count(k) > 1})
+        if twice:
+            raise PluginError(
+                f"{self.label}: qingdan_service_point_targets 重复给出了{'、'.join(twice)}的目标"
+            )
+        for t in targets:
+            if not isinstance(t.min_items, int) or t.min_items < 0:
+                raise PluginError(
+                    f"{self.label}: qingdan_service_point_targets 中{t.kind.label}的目标数无效"
+                )
+        return targets
+
+    def indicators(self, settings: msgspec.Struct) -> Any:
+        """The tenant's indicators with core's, checked (ids, targets, bulletin criteria)."""
+        from qingdan.core.indicators.definitions import IndicatorConfigError, resolve
+
+        try:
+            return resolve(self.call("qingdan_indicators", settings=settings))
+        except IndicatorConfigError as exc:
+            raise PluginError(f"{self.label}: qingdan_indicators {exc}") from None
+
+    def quality_rules(self, settings: msgspec.Struct) -> Any:
+        """The plugin's check rules (``QualityRules``), checked against the element schema."""
+        from qingdan.core.checks.declarative import rules_problems
+
+        rules = self.call("qingdan_quality_rules", settings=settings)
+        problems = rules_problems(rules)
+        if problems:
+            raise PluginError(f"{self.label}: qingdan_quality_rules 有误: {';'.join(problems)}")
+        return rules
+
+    def follow_catalog_deadlines(self, settings: msgspec.Struct) -> Any:
+        """Working days to claim, amend and cancel after the catalog from above changed."""
+        deadlines = self.call("qingdan_follow_catalog_deadlines", settings=settings)
+        for name in ("claim_days", "amend_days", "cancel_days"):
+            days = getattr(deadlines, name)
+            if not isinstance(days, int) or not 0 <= days <= 365:
+                raise PluginError(
+                    f"{self.label}: qingdan_follow_catalog_deadlines 的 {name} 无效: {days!r}"
+                )
+        return deadlines
+
     def demo_dataset(self) -> DemoDataset | None:
         return self.call("qingdan_demo_dataset")
 
@@ -232,6 +358,13 @@ class Plugin:
                     f"{self.label}: qingdan_element_requirements 指定了不存在的要素 {unknown}"
                 )
         self.demo_dataset()
+        self.follow_catalog_deadlines(settings)
+        self.quality_rules(settings)
+        self.indicators(settings)
+        self.publication_policy(settings)
+        self.account_allocation(settings)
+        self.catalog_lists(settings)
+        self.service_point_targets(settings)
         self._validate_chains(settings)
 
     def _validate_chains(self, settings: msgspec.Struct) -> None:

@@ -68,11 +68,14 @@ def main() -> None:
 def _serve(settings, host: str, port: int) -> None:
     import uvicorn
 
+    from qingdan.core.ops.logs import configure_logging
     from qingdan.web.app import create_app
 
     click.echo(f"清单已启动: http://{host}:{port}/  (数据: {_where(settings)})")
+    configure_logging()
     app = create_app(settings, inprocess_jobs=True)
-    uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)
+    # log_config=None: uvicorn keeps the JSON log lines configured above.
+    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
 
 
 def _where(settings) -> str:
@@ -127,7 +130,14 @@ def worker(threads: int) -> None:
     if not settings.redis_url:
         _fail("未配置 QINGDAN_REDIS_URL;嵌入式部署的后台任务在网站进程内运行,无需单独的 worker")
     from qingdan.core.jobs.worker import run_worker
+    from qingdan.core.ops.logs import configure_logging
 
+    configure_logging()
+    metrics_port = os.environ.get("QINGDAN_METRICS_PORT")
+    if metrics_port:
+        from qingdan.core.ops.metrics import start_http_server
+
+        start_http_server(int(metrics_port))
     click.echo(f"后台任务进程已启动({threads} 个线程)")
     run_worker(settings, threads=threads)
 
@@ -170,6 +180,50 @@ def scan(slug: str | None) -> None:
         )
 
 
+@main.command()
+@click.option("--tenant", "slug", required=True, help="要质检的租户")
+@click.option(
+    "--xlsx",
+    "xlsx_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="同时把报告写入这个 Excel 文件",
+)
+@_data_dir_option
+def check(slug: str, xlsx_path: Path | None) -> None:
+    """对租户的全部事项运行质检,按实施机构列出未整改的问题;有阻止提交的问题时以状态 1 退出。"""
+    settings = _settings()
+    from qingdan.core.audit.services import Actor
+    from qingdan.core.checks.report import report_xlsx, summary_lines
+    from qingdan.core.checks.services import run_tenant_check, tenant_report
+    from qingdan.core.errors import NotFound
+    from qingdan.core.tenancy.context import load_context
+
+    async def run():
+        await _migrate(settings)
+        try:
+            ctx = await load_context(slug=slug)
+        except NotFound:
+            return None
+        await run_tenant_check(ctx, Actor.system("命令行质检"), trigger="cli")
+        report = await tenant_report(ctx)
+        data = report_xlsx(report, ctx.plugin.jurisdiction.name) if xlsx_path else None
+        return report, data
+
+    result = asyncio.run(run())
+    if result is None:
+        click.echo(f"错误: 租户“{slug}”不存在", err=True)
+        sys.exit(2)
+    report, data = result
+    for line in summary_lines(report):
+        click.echo(line)
+    if xlsx_path is not None:
+        xlsx_path.write_bytes(data)
+        click.echo(f"报告已写入 {xlsx_path}")
+    if report.open_block:
+        sys.exit(1)
+
+
 @main.group()
 def audit() -> None:
     """审计日志。"""
@@ -205,7 +259,94 @@ def audit_verify(slug: str | None) -> None:
         sys.exit(2)
 
 
+# Exports ---------------------------------------------------------------------------
+
+
+@main.command("export")
+@click.option("--tenant", "slug", required=True, help="租户标识")
+@click.option("--format", "fmt", required=True, help="格式:xlsx、csv、json 或 cpsv-ap")
+@click.option("--output", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--list",
+    "list_kind",
+    default=None,
+    help="items(实施清单,默认)或 catalog(目录清单;cpsv-ap 格式默认)",
+)
+@click.option("--agency", default=None, help="只导出该实施机构(名称或统一社会信用代码)")
+@click.option(
+    "--type", "item_type", default=None, help="只导出该事项类型(如 行政许可 或 licensing)"
+)
+@click.option("--division", default=None, help="只导出该行政区划(名称或区划代码)")
+@_data_dir_option
+def export(
+    slug: str,
+    fmt: str,
+    output: Path,
+    list_kind: str | None,
+    agency: str | None,
+    item_type: str | None,
+    division: str | None,
+) -> None:
+    """导出已发布的实施清单或目录清单(只含已发布的版本)。"""
+    settings = _settings()
+    from qingdan.core.errors import DomainError
+    from qingdan.core.exports.commandline import export_file
+
+    async def run():
+        await _migrate(settings)
+        return await export_file(
+            slug,
+            fmt,
+            output,
+            list_kind=list_kind,
+            agency=agency,
+            item_type=item_type,
+            division=division,
+        )
+
+    try:
+        count = asyncio.run(run())
+    except DomainError as exc:
+        _fail(exc.message)
+    if fmt == "cpsv-ap":
+        click.echo(f"已导出目录清单(CPSV-AP JSON-LD)到 {output}")
+    else:
+        click.echo(f"已导出 {count} 项到 {output}")
+
+
 # Database -------------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--output", "output", required=True, type=click.Path(path_type=Path))
+@_data_dir_option
+def backup(output: Path) -> None:
+    """备份数据库和文件库到一个 .tar.gz 文件。"""
+    from qingdan.core.ops.backup import BackupError
+    from qingdan.core.ops.backup import backup as run_backup
+
+    try:
+        manifest = asyncio.run(run_backup(_settings(), output))
+    except BackupError as exc:
+        _fail(str(exc))
+    rows = sum(manifest["row_counts"].values())
+    click.echo(f"已备份到 {output}({manifest['engine']},{rows} 行,{len(manifest['migrations'])} 个迁移)")
+
+
+@main.command()
+@click.argument("archive", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@_data_dir_option
+def restore(archive: Path) -> None:
+    """把备份恢复到新建的空数据库(之后无需再迁移),并核对各表行数。"""
+    from qingdan.core.ops.backup import BackupError
+    from qingdan.core.ops.backup import restore as run_restore
+
+    try:
+        manifest = asyncio.run(run_restore(_settings(), archive))
+    except BackupError as exc:
+        _fail(str(exc))
+    rows = sum(manifest["row_counts"].values())
+    click.echo(f"已恢复 {archive}(备份于 {manifest['created_at']},{rows} 行,行数核对一致)")
 
 
 @main.group()
@@ -507,6 +648,12 @@ def plugin_new(name: str, directory: Path, jurisdiction_name: str, division_code
     click.echo("下一步:")
     click.echo(f"    pip install -e {root}")
     click.echo(f"    pytest {root / 'tests'} -q")
+
+
+# ``qingdan catalog``: releases from above (qingdan/catalog_cli.py).
+from qingdan.catalog_cli import catalog  # noqa: E402
+
+main.add_command(catalog)
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ VENDOR_DIR = WEB_DIR / "static" / "vendor"
 VENDOR_FILES: dict[str, str] = {
     "htmx.min.js": "htmx.org/dist/htmx.min.js",
     "pico.min.css": "@picocss/pico/css/pico.min.css",
+    "chart.umd.min.js": "chart.js/dist/chart.umd.min.js",
 }
 
 

@@ -211,8 +211,9 @@ def _keys(form: Mapping[str, Any]) -> list[str]:
 
 
 def _text(raw: str) -> str:
-    # Browsers post line breaks as CRLF; Excel pastes bring stray spaces and tabs.
-    return raw.replace("\r\n", "\n").replace("\r", "\n").strip()
+    # Browsers post line breaks as CRLF; Excel pastes bring stray spaces and tabs
+    # (and now and then a NUL, which PostgreSQL cannot store).
+    return raw.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "").strip()
 
 
 def _number(raw: str | None, spec: Spec) -> Any:
@@ -301,7 +302,22 @@ def parse_form(
             values[name] = (base or {}).get(name, spec.blank())
         else:
             values[name] = _value(form, spec, name, drop_blank_rows)
+        if spec.kind == "checkboxes" and base:
+            values[name] = _keep_order(values[name], base.get(name))
     return values
+
+
+def _keep_order(chosen: list[str], before: Any) -> list[str]:
+    """Ticked boxes in the order the document had them, new ones after.
+
+    The boxes post in the schema's order; stored documents (imports, the
+    demo) may list the same values otherwise, and saving unchanged boxes must
+    not show up as a change of 服务对象 or 办理形式 in the version's diff.
+    """
+    if not isinstance(before, list):
+        return chosen
+    kept = [value for value in before if value in chosen]
+    return kept + [value for value in chosen if value not in kept]
 
 
 # Row actions --------------------------------------------------------------------------------

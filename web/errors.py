@@ -22,6 +22,7 @@ from litestar.exceptions import (
 from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect
 
+from qingdan.core.db import database_unavailable
 from qingdan.core.errors import ConflictError, DomainError, NotFound, PermissionDenied
 from qingdan.web.guards import LoginRequired
 from qingdan.web.rendering import render
@@ -38,6 +39,7 @@ TITLES = {
     413: "提交的内容过大",
     429: "请求过于频繁",
     500: "系统错误",
+    503: "服务暂时不可用",
 }
 
 MESSAGES = {
@@ -49,12 +51,24 @@ MESSAGES = {
     413: "提交的内容过大。",
     429: "请求过于频繁,请稍后再试。",
     500: "系统出现错误,请稍后重试。如果问题持续,请联系管理员。",
+    503: "数据库暂时无法连接,请稍后重试。刚才提交的内容没有保存,恢复后请重新提交。",
 }
+
+#: Errors under this path are JSON (``{"status_code", "detail"}``), never a page.
+API_PREFIX = "/api/"
 
 CSRF_MESSAGE = "页面已过期或请求来源无法验证,请刷新页面后重试。"
 
 
 def error_page(request: Request, status_code: int, message: str | None = None) -> Response:
+    if request.url.path.startswith(API_PREFIX):
+        # An API client reads JSON: a path the router cannot match (``/items/abc``)
+        # or a method it does not serve answers like the API's own errors.
+        return Response(
+            content={"status_code": status_code, "detail": message or TITLES.get(status_code, "")},
+            status_code=status_code,
+            media_type="application/json",
+        )
     title = TITLES.get(status_code, "请求无法处理")
     context: dict[str, Any] = {
         "status_code": status_code,
@@ -109,6 +123,14 @@ def _http_exception(request: Request, exc: HTTPException) -> Response:
 
 
 def _server_error(request: Request, exc: Exception) -> Response:
+    if database_unavailable(exc):
+        # Restarting or unreachable: "try again shortly", not a bug with a traceback.
+        logger.warning(
+            "数据库暂时无法连接: %s %s (%s)", request.method, request.url.path, type(exc).__name__
+        )
+        response = error_page(request, 503)
+        response.headers["Retry-After"] = "10"
+        return response
     # Path and method only: a request body may hold a password.
     logger.error("未处理的异常: %s %s", request.method, request.url.path, exc_info=exc)
     return error_page(request, 500)

@@ -20,6 +20,9 @@ from qingdan.core.catalog.vocab import ItemStatus, ItemType, Level
 from qingdan.core.errors import DomainError
 
 MAX_QUERY_LENGTH = 100
+#: No row id (32-bit in PostgreSQL) or page number is larger: a bigger number
+#: is dropped like any other meaningless value, not sent to the database.
+MAX_INT = 2**31 - 1
 
 
 def _int(value: Any, minimum: int = 1) -> int | None:
@@ -27,7 +30,7 @@ def _int(value: Any, minimum: int = 1) -> int | None:
         number = int(str(value).strip())
     except (TypeError, ValueError):
         return None
-    return number if number >= minimum else None
+    return number if minimum <= number <= MAX_INT else None
 
 
 def _choice(value: Any, allowed: Any) -> str:
@@ -104,7 +107,8 @@ MAX_TEXT = 2000
 def form_text(form: Mapping[str, Any], name: str, max_length: int = MAX_TEXT) -> str:
     """A text field of a posted form, trimmed and cut to ``max_length``."""
     value = form.get(name)
-    return str(value).strip()[:max_length] if isinstance(value, str) else ""
+    # NUL is no character anyone types, and PostgreSQL cannot store it.
+    return value.replace("\x00", "").strip()[:max_length] if isinstance(value, str) else ""
 
 
 def form_int(form: Mapping[str, Any], name: str) -> int | None:

@@ -150,6 +150,9 @@ def requires_role(*roles: Role) -> Callable[[ASGIConnection, BaseRouteHandler], 
             raise PermissionDenied(f"您没有访问该页面的权限(需要角色:{names})")
 
     guard.__name__ = f"requires_role({', '.join(r.value for r in wanted)})"
+    # Declared, so the role matrix (tests/integration/test_role_matrix.py) reads
+    # who a route lets through instead of keeping a copy of it.
+    guard.roles = wanted  # type: ignore[attr-defined]
     return guard
 
 

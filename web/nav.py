@@ -12,10 +12,19 @@ from dataclasses import dataclass
 from litestar.connection import ASGIConnection
 from litestar.handlers import BaseRouteHandler
 
+from qingdan.core.checks.schemas import CHECK_ROLES
 from qingdan.core.tenancy.schemas import Principal, Role
 
 #: Roles that review adjustments: they see the 审核 link.
 REVIEW_ROLES = (Role.agency_reviewer, Role.reform_office, Role.legal_reviewer, Role.data_center)
+#: Who sees the 指标 link (core/indicators/dashboard.py decides what each sees there).
+INDICATOR_ROLES = (
+    Role.tenant_admin,
+    Role.data_center,
+    Role.reform_office,
+    Role.clerk,
+    Role.agency_reviewer,
+)
 
 
 @dataclass(frozen=True)
@@ -24,6 +33,9 @@ class Nav:
     show_reviews: bool
     show_calendar: bool = False  # the working-day calendar is the tenant admin's
     show_admin: bool = False  # so are the tenant administration pages (/admin/)
+    show_indicators: bool = False  # 指标: leaders, and agency staff for their own agency
+    show_checks: bool = False  # 质检: the offices that run the tenant-wide check
+    show_accounts: bool = False  # 开户: an office the plugin lets allocate agency accounts
     waiting: int | None = None  # None: not counted for this response
 
     @classmethod
@@ -33,6 +45,8 @@ class Nav:
             show_reviews=principal.has_role(*REVIEW_ROLES) or bool(waiting),
             show_calendar=principal.has_role(Role.tenant_admin),
             show_admin=principal.has_role(Role.tenant_admin),
+            show_indicators=principal.has_role(*INDICATOR_ROLES),
+            show_checks=principal.has_role(*CHECK_ROLES),
             waiting=waiting,
         )
 
@@ -63,4 +77,9 @@ async def load_nav(connection: ASGIConnection, handler: BaseRouteHandler) -> Non
     ctx = await tenant_context(connection)
     inbox = await inbox_for(ctx, principal)
     connection.state.inbox = inbox
-    connection.state.nav = Nav.of(principal, waiting=len(inbox.waiting))
+    from dataclasses import replace
+
+    from qingdan.core.tenancy.allocation import allocatable_roles
+
+    nav = Nav.of(principal, waiting=len(inbox.waiting))
+    connection.state.nav = replace(nav, show_accounts=bool(allocatable_roles(ctx, principal)))

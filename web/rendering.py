@@ -123,6 +123,9 @@ def build_environment() -> Environment:
     env.filters["file_size"] = file_size
     env.filters["entry_source"] = lambda value: SOURCES.get(value, value or "")
     env.globals["ROLE_LABELS"] = ROLE_LABELS
+    from qingdan.core.jobs.dispatch import background_delayed
+
+    env.globals["background_delayed"] = background_delayed
     return env
 
 

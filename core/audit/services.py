@@ -65,6 +65,40 @@ async def record(
     data: dict[str, Any] | None = None,
 ) -> AuditEntry:
     """Append one entry. Call inside the transaction of the change it records."""
+    from qingdan.core.db import atomic
+
+    async with atomic():  # joins the caller's transaction
+        await _hold_chain(tenant_id)
+        return await _append(tenant_id, actor, action, object_type, object_id, summary, data)
+
+
+#: First key of the advisory lock that orders a chain's appends (second: the tenant).
+_CHAIN_LOCK = 0x0A0D17
+
+
+async def _hold_chain(tenant_id: int | None) -> None:
+    """Hold the tenant's chain until the transaction ends (PostgreSQL).
+
+    Each entry hashes the one before it, so two transactions appending to the
+    same chain must take turns: without this both would read the same last
+    entry and the second would fail on the (tenant, seq) index as a server
+    error. SQLite needs nothing: its writers already take turns (BEGIN IMMEDIATE).
+    """
+    from qingdan.core.db import is_sqlite
+
+    if not is_sqlite():
+        await AuditEntry.raw("SELECT pg_advisory_xact_lock({}, {})", _CHAIN_LOCK, tenant_id or 0)
+
+
+async def _append(
+    tenant_id: int | None,
+    actor: Actor,
+    action: str,
+    object_type: str,
+    object_id: int | None,
+    summary: str,
+    data: dict[str, Any] | None,
+) -> AuditEntry:
     last = (
         await AuditEntry.select(AuditEntry.seq, AuditEntry.hash)
         .where(_tenant_clause(tenant_id))

@@ -70,6 +70,9 @@ class Material(Element, kw_only=True):
     blank_form: Annotated[str, Meta(max_length=500, title="空白表格")] = ""
     sample: Annotated[str, Meta(max_length=500, title="示例样表")] = ""
     notes: Annotated[str, Meta(max_length=2000, title="填报须知")] = ""
+    # 容缺受理: how long the applicant has to hand in a deferrable material
+    # (0 = not set); the material itself is marked by ``necessity``.
+    deferral_days: Annotated[int, Meta(ge=0, le=365, title="容缺材料补交时限(工作日)")] = 0
 
 
 class Fee(Element, kw_only=True):
@@ -101,6 +104,10 @@ class IntermediaryService(Element, kw_only=True):
     basis: Annotated[str, Meta(max_length=2000, title="中介服务设定依据")] = ""
     provider: Annotated[str, Meta(max_length=300, title="中介服务机构")] = ""
     charged: Annotated[bool, Meta(title="中介服务是否收费")] = False
+    fee_standard: Annotated[str, Meta(max_length=1000, title="中介服务收费标准")] = ""
+    time_limit: Annotated[TimeLimit, Meta(title="中介服务时限")] = msgspec.field(
+        default_factory=TimeLimit
+    )
 
 
 class Result(Element, kw_only=True):
@@ -170,12 +177,17 @@ class ElementDocument(Element, kw_only=True):
     online_url: Annotated[str, Meta(max_length=500, title="网上办理地址")] = ""
     mobile_url: Annotated[str, Meta(max_length=500, title="移动端办理地址")] = ""
     in_hall: Annotated[bool, Meta(title="是否进驻政务大厅")] = True
+    # Why an item stays out of the hall (进驻事项负面清单): what the list shows.
+    hall_exclusion_reason: Annotated[str, Meta(max_length=500, title="不进驻政务大厅原因")] = ""
     appointment: Annotated[bool, Meta(title="是否支持预约办理")] = False
     courier: Annotated[bool, Meta(title="是否支持物流快递")] = False
     online_payment: Annotated[bool, Meta(title="是否支持网上支付")] = False
     kiosk: Annotated[bool, Meta(title="是否支持自助终端办理")] = False
     cross_area: Annotated[CrossArea, Meta(title="通办范围")] = CrossArea.none
     commitment: Annotated[bool, Meta(title="是否实行告知承诺制")] = False
+    # 告知承诺制: what the applicant promises, and what breaking it costs.
+    commitment_content: Annotated[Text, Meta(title="承诺内容")] = ""
+    commitment_liability: Annotated[Text, Meta(title="违反承诺的法律责任")] = ""
 
     # What the applicant brings and pays
     materials: Annotated[list[Material], Meta(title="申请材料")] = []
@@ -251,12 +263,15 @@ ELEMENT_GROUPS: list[tuple[str, list[str]]] = [
             "online_url",
             "mobile_url",
             "in_hall",
+            "hall_exclusion_reason",
             "appointment",
             "courier",
             "online_payment",
             "kiosk",
             "cross_area",
             "commitment",
+            "commitment_content",
+            "commitment_liability",
         ],
     ),
     ("收费", ["charged", "fees"]),

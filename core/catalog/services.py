@@ -28,7 +28,7 @@ from qingdan.core.catalog.schemas import (
 from qingdan.core.catalog.tables import CatalogEntry, CatalogEntryVersion, Item, ItemVersion
 from qingdan.core.catalog.validation import dump_document, validate_document
 from qingdan.core.catalog.vocab import AgencyNature, ItemStatus
-from qingdan.core.db import atomic
+from qingdan.core.db import atomic, is_unique_violation
 from qingdan.core.errors import ConflictError, DomainError, NotFound
 from qingdan.core.tenancy.context import TenantContext
 from qingdan.core.tenancy.tables import Agency, Division
@@ -49,6 +49,20 @@ def _check_item_type(ctx: TenantContext, doc: ElementDocument) -> None:
     if doc.item_type not in allowed:
         raise DomainError(
             f"事项类型“{doc.item_type.label}”不在本辖区管理的事项类型之内", "item_type"
+        )
+
+
+def _check_themes(ctx: TenantContext, doc: ElementDocument) -> None:
+    """A plugin with a closed theme list (e.g. a fixed 19+X theme list) refuses any other 主题分类."""
+    taxonomies = ctx.plugin.taxonomies(ctx.settings)
+    if not taxonomies.themes_closed or not doc.themes:
+        return
+    known = {t.code for t in taxonomies.themes} | {t.name for t in taxonomies.themes}
+    bad = [theme for theme in doc.themes if theme not in known]
+    if bad:
+        names = "、".join(t.name for t in taxonomies.themes)
+        raise DomainError(
+            f"主题分类“{'”“'.join(bad)}”不是本辖区的主题,请从以下主题中选择:{names}", "themes"
         )
 
 
@@ -185,17 +199,28 @@ async def create_item(
             }
         )
         _check_item_type(ctx, doc)
-        item = await scope.insert(
-            Item,
-            catalog_entry=entry.id,
-            agency=agency.id,
-            division=division.id,
-            impl_code=impl_code,
-            base_code=entry.base_code,
-            handling_item=handling_item,
-            status=ItemStatus.draft.value,
-            **{col._meta.name: value for col, value in _indexed_columns(doc, agency.name).items()},
-        )
+        try:
+            item = await scope.insert(
+                Item,
+                catalog_entry=entry.id,
+                agency=agency.id,
+                division=division.id,
+                impl_code=impl_code,
+                base_code=entry.base_code,
+                handling_item=handling_item,
+                status=ItemStatus.draft.value,
+                **{
+                    col._meta.name: value
+                    for col, value in _indexed_columns(doc, agency.name).items()
+                },
+            )
+        except Exception as exc:
+            # Two people claimed it at the same moment: the unique index took one.
+            if not is_unique_violation(exc):
+                raise
+            raise DomainError(
+                f"{agency.name}已实施该事项(实施编码 {impl_code}),不能重复认领", "impl_code"
+            ) from None
         version = await _new_version(ctx, actor, item.id, doc, note="认领/新建")
         await scope.update(Item, {Item.draft_version: version.id}).where(Item.id == item.id)
         item.draft_version = version.id
@@ -241,6 +266,7 @@ async def save_draft(
     """
     doc = _as_document(document)
     _check_item_type(ctx, doc)
+    _check_themes(ctx, doc)
     scope = ctx.scope
     async with atomic():
         item = await scope.get(Item, item_id, "事项")
@@ -371,9 +397,11 @@ _SORT_COLUMNS = {
 }
 
 
-async def list_items(ctx: TenantContext, query: ItemQuery) -> Page:
-    """One page of the tenant's items matching ``query``, with the total count."""
-    scope = ctx.scope
+def item_conditions(query: ItemQuery) -> list[Any]:
+    """The WHERE conditions of ``query``'s filters (its sort and page aside).
+
+    Shared by the list and by "export the current filter", so both select the same items.
+    """
     conditions = []
     if query.q.strip():
         for word in query.q.split():
@@ -393,6 +421,13 @@ async def list_items(ctx: TenantContext, query: ItemQuery) -> Page:
         conditions.append(Item.levels.like(f"%|{query.level}|%"))
     if query.service_kind:
         conditions.append(Item.service_kind == query.service_kind)
+    return conditions
+
+
+async def list_items(ctx: TenantContext, query: ItemQuery) -> Page:
+    """One page of the tenant's items matching ``query``, with the total count."""
+    scope = ctx.scope
+    conditions = item_conditions(query)
     page_size = query.page_size if query.page_size in PAGE_SIZES else PAGE_SIZES[0]
     count_q = scope.count(Item)
     rows_q = scope.select(

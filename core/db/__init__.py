@@ -86,6 +86,51 @@ async def atomic() -> AsyncIterator[None]:
             yield
 
 
+def is_unique_violation(exc: BaseException) -> bool:
+    """True when ``exc`` is a unique index refusing a row (asyncpg or sqlite3 says so
+    by name): another transaction wrote the same key first."""
+    names = {type(e).__name__ for e in (exc, exc.__cause__, exc.__context__) if e is not None}
+    if "UniqueViolationError" in names:
+        return True
+    return "IntegrityError" in names and "UNIQUE" in str(exc).upper()
+
+
+#: SQLite's words for a database file it cannot reach right now.
+_SQLITE_UNAVAILABLE = ("unable to open database", "database is locked", "disk i/o error")
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """True when ``exc`` says the database cannot be reached right now (restarting,
+    refusing connections, a connection cut, the file gone), not that a query is wrong.
+
+    Such a request can be answered "try again shortly" instead of as a bug.
+    """
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, sqlite3.OperationalError):
+            return any(words in str(exc).lower() for words in _SQLITE_UNAVAILABLE)
+        if isinstance(exc, (ConnectionError, TimeoutError)):  # refused, reset, timed out
+            return True
+        code = getattr(exc, "sqlstate", None)
+        if isinstance(code, str) and type(exc).__module__.startswith("asyncpg"):
+            # 08: connection exception; 57P: shutdown or restart; 53300: too many
+            # connections; 55000: "database ... is not currently accepting connections".
+            if code.startswith(("08", "57P")) or code == "53300":
+                return True
+            return code == "55000" and "accepting connections" in str(exc)
+        if type(exc).__name__ == "InternalClientError" and "another operation" in str(exc):
+            # A pooled connection the server cut while it sat idle (asyncpg notices
+            # only when it is used next); the pool replaces it.
+            return True
+        if type(exc).__name__ in ("ConnectionDoesNotExistError", "InterfaceError") and (
+            "closed" in str(exc) or "connection" in str(exc).lower()
+        ):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
 async def start_pool() -> None:
     engine = get_engine()
     if isinstance(engine, PostgresEngine):

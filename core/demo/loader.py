@@ -53,6 +53,7 @@ class DemoSummary:
     agencies: int = 0
     entries: int = 0
     items: int = 0
+    bundles: int = 0  # 一件事一次办 set up from the plugin's demo data
     users: list[str] = field(default_factory=list)
 
 
@@ -114,6 +115,9 @@ async def load_tenant(plugin: Plugin, entries: list[DemoEntry]) -> DemoSummary:
         agencies = await _load_agencies(ctx, dataset, division_ids)
         summary.agencies = len(agencies)
         summary.entries, summary.items = await _load_items(ctx, dataset, entries, agencies)
+        from qingdan.core.bundles.demo import seed_bundles
+
+        summary.bundles = await seed_bundles(ctx, dataset, LOADER)
         summary.users = await _load_users(ctx, agencies)
         # The portal's search index of the published demo items.
         from qingdan.core.publishing.search import reindex_tenant

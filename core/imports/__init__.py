@@ -1,1 +1,1 @@
-"""Reserved for a later issue (see ARCHITECTURE.md)."""
+"""Imports of catalog releases from above, and bulk re-imports of items."""

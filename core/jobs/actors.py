@@ -56,3 +56,108 @@ async def generate_guide(tenant_id: int, item_id: int, version_id: int) -> list[
 
     ctx = await load_context(tenant_id=tenant_id)
     return [row.id for row in await generate_guides(ctx, item_id, version_id)]
+
+
+@dramatiq.actor(queue_name="default", max_retries=2, time_limit=30 * 60_000)
+async def export_list(tenant_id: int, run_id: int, spec: dict) -> int:
+    """Write an export (core/exports) as the job run ``run_id``, with its progress."""
+    from qingdan.core.errors import DomainError
+    from qingdan.core.exports.services import run_export
+
+    try:
+        return await run_export(tenant_id, run_id, spec)
+    except DomainError:
+        return 0  # the run says what was wrong; another try would say it again
+
+
+@dramatiq.actor(queue_name="default", max_retries=3)
+async def take_indicator_snapshot(tenant_id: int) -> int:
+    """Take the tenant's indicator snapshot of today (once: a second run keeps the first)."""
+    from qingdan.core.indicators.snapshots import take_snapshot
+    from qingdan.core.tenancy.context import load_context
+
+    ctx = await load_context(tenant_id=tenant_id)
+    row, _taken = await take_snapshot(ctx)
+    return row["id"]
+
+
+@dramatiq.actor(queue_name="default", max_retries=3)
+async def snapshot_all_tenants() -> int:
+    """Queue today's indicator snapshot for every active tenant (the scheduler calls this)."""
+    from qingdan.core.tenancy.services import list_tenants
+
+    tenants = [t for t in await list_tenants() if t["active"]]
+    for tenant in tenants:
+        take_indicator_snapshot.send(tenant["id"])
+    return len(tenants)
+
+
+@dramatiq.actor(queue_name="default", max_retries=3)
+async def issue_publication(tenant_id: int, day: str) -> int | None:
+    """Issue the tenant's scheduled publication of ``day`` (ISO date, Shanghai), if its
+    plugin's schedule falls on that day and the catalog changed; the new number or None.
+    Running it twice issues nothing more: the second finds nothing changed."""
+    from datetime import date
+
+    from qingdan.core.publishing.publications import issue_scheduled
+    from qingdan.core.tenancy.context import load_context
+
+    ctx = await load_context(tenant_id=tenant_id)
+    publication = await issue_scheduled(ctx, date.fromisoformat(day))
+    return publication.number if publication else None
+
+
+@dramatiq.actor(queue_name="default", max_retries=3)
+async def publish_all_tenants() -> int:
+    """Queue the evening's scheduled publication for every active tenant (the scheduler calls this)."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from qingdan.core.tenancy.services import list_tenants
+
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
+    tenants = [t for t in await list_tenants() if t["active"]]
+    for tenant in tenants:
+        issue_publication.send(tenant["id"], today)
+    return len(tenants)
+
+
+@dramatiq.actor(queue_name="default", max_retries=3, time_limit=30 * 60_000)
+async def run_quality_check(tenant_id: int) -> dict:
+    """Run the tenant-wide quality check (质检) and store what it found."""
+    import msgspec
+
+    from qingdan.core.audit.services import Actor
+    from qingdan.core.checks.services import run_tenant_check
+    from qingdan.core.tenancy.context import load_context
+
+    ctx = await load_context(tenant_id=tenant_id)
+    summary = await run_tenant_check(ctx, Actor.system("定时质检"), trigger="schedule")
+    return msgspec.to_builtins(msgspec.structs.replace(summary, disagreements=()))
+
+
+@dramatiq.actor(queue_name="default", max_retries=3)
+async def check_all_tenants() -> int:
+    """Queue the quality check of every active tenant (the scheduler calls this nightly)."""
+    from qingdan.core.tenancy.services import list_tenants
+
+    tenants = [t for t in await list_tenants() if t["active"]]
+    for tenant in tenants:
+        run_quality_check.send(tenant["id"])
+    return len(tenants)
+
+
+@dramatiq.actor(queue_name="default", max_retries=3, time_limit=30 * 60_000)
+async def import_catalog_release(
+    tenant_id: int,
+    run_id: int,
+    key: str,
+    filename: str,
+    user_id: int | None,
+    source: str | None = None,
+    mode: str | None = None,
+) -> None:
+    """Import a catalog release from above kept in the file store (a large upload)."""
+    from qingdan.core.imports.jobs import run_release_import
+
+    await run_release_import(tenant_id, run_id, key, filename, user_id, source, mode)

@@ -23,6 +23,9 @@ def make_broker(settings: Settings) -> dramatiq.Broker:
     else:
         broker = StubBroker()
     broker.add_middleware(AsyncIO())
+    from qingdan.core.ops.metrics import JobMetrics
+
+    broker.add_middleware(JobMetrics())
     return broker
 
 

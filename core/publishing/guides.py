@@ -316,12 +316,15 @@ SECTION_ELEMENTS: dict[str, tuple[str, ...]] = {
         "online_url",
         "mobile_url",
         "in_hall",
+        "hall_exclusion_reason",
         "appointment",
         "courier",
         "online_payment",
         "kiosk",
         "cross_area",
         "commitment",
+        "commitment_content",
+        "commitment_liability",
     ),
     "legal_basis": ("legal_basis",),
     "conditions": ("acceptance_conditions", "prohibitions"),
@@ -384,6 +387,17 @@ def _basic(doc: ElementDocument, agency_name: str) -> tuple[Part, ...]:
             )
         ],
     ).entries
+    # Said only where they apply: why the item is not in the hall, and what
+    # an applicant under 告知承诺制 promises and answers for.
+    how += _entries(
+        "",
+        [
+            (_t("hall_exclusion_reason"), "" if doc.in_hall else doc.hall_exclusion_reason),
+            (_t("commitment_content"), doc.commitment_content if doc.commitment else ""),
+            (_t("commitment_liability"), doc.commitment_liability if doc.commitment else ""),
+        ],
+        long=(_t("commitment_content"), _t("commitment_liability")),
+    ).entries
     return _nonempty(who, Entries("办理方式", tuple(how)))
 
 
@@ -423,6 +437,7 @@ def _materials(doc: ElementDocument) -> tuple[Part, ...]:
             (t["notes"], m.notes),
             (t["blank_form"], m.blank_form),
             (t["sample"], m.sample),
+            (t["deferral_days"], f"{m.deferral_days}个工作日" if m.deferral_days else ""),
         ]
         return "；".join(f"{title}：{v.strip()}" for title, v in parts if v.strip())
 
@@ -484,8 +499,13 @@ def _process(doc: ElementDocument) -> tuple[Part, ...]:
                 (inter["basis"], 0, False),
                 (inter["provider"], "22%", False),
                 ("是否收费", "12%", True),
+                ("收费标准", "14%", False),
+                ("时限", "12%", False),
             ],
-            [(s.name, s.basis, s.provider, s.charged) for s in doc.intermediary_services],
+            [
+                (s.name, s.basis, s.provider, s.charged, s.fee_standard, s.time_limit)
+                for s in doc.intermediary_services
+            ],
         ),
     )
 

@@ -334,6 +334,13 @@ def _check_hooks(plugin: Plugin, report: ConformanceReport) -> None:
             "要素要求 qingdan_element_requirements",
             "审核链 qingdan_approval_chain",
             "后续义务 qingdan_obligations",
+            "质检规则 qingdan_quality_rules",
+            "梳理模板 qingdan_campaign_template",
+            "公布 qingdan_publication_policy",
+            "开户 qingdan_account_allocation",
+            "各类清单 qingdan_catalog_lists",
+            "家门口办目标 qingdan_service_point_targets",
+            "指标 qingdan_indicators",
         ):
             report.add(
                 hook_item,
@@ -356,6 +363,23 @@ def _check_hooks(plugin: Plugin, report: ConformanceReport) -> None:
         )
         guard("审核链 qingdan_approval_chain", _check_chains, plugin, settings, report)
         guard("后续义务 qingdan_obligations", _check_obligations, plugin, settings, report)
+        guard("质检规则 qingdan_quality_rules", _check_quality_rules, plugin, settings, report)
+        guard("梳理模板 qingdan_campaign_template", _check_campaign, plugin, settings, report)
+        guard(
+            "公布 qingdan_publication_policy", _check_publication_policy, plugin, settings, report
+        )
+        guard(
+            "开户 qingdan_account_allocation", _check_account_allocation, plugin, settings, report
+        )
+        guard("各类清单 qingdan_catalog_lists", _check_catalog_lists, plugin, settings, report)
+        guard(
+            "家门口办目标 qingdan_service_point_targets",
+            _check_service_point_targets,
+            plugin,
+            settings,
+            report,
+        )
+        guard("指标 qingdan_indicators", _check_indicators, plugin, settings, report)
     guard("演示数据 qingdan_demo_dataset", _check_demo_dataset, plugin, settings, report)
 
 
@@ -762,6 +786,244 @@ def _check_obligations(plugin: Plugin, settings: msgspec.Struct, report: Conform
         passed,
         "Each obligation needs a kind, a title, a tenant role, on='publish' or 'claim' "
         f"and 0-{MAX_DAYS} working days.",
+    )
+
+
+def _check_account_allocation(
+    plugin: Plugin, settings: msgspec.Struct, report: ConformanceReport
+) -> None:
+    from qingdan.core.plugins import allocation_problems
+
+    name = "开户 qingdan_account_allocation"
+    try:
+        allocation = plugin.call("qingdan_account_allocation", settings=settings)
+    except PluginError as exc:
+        report.add(name, False, _short(plugin, str(exc)), "Return an AccountAllocation.")
+        return
+    who = "、".join(
+        f"{_role(a.allocator)}可分配{'、'.join(_role(r) for r in a.roles)}"
+        for a in allocation.allocations
+    )
+    passed = (
+        f"{who or '仅租户管理员开户'}({_origin(plugin, 'qingdan_account_allocation')})"
+    )
+    _problems_item(
+        report,
+        name,
+        allocation_problems(allocation),
+        passed,
+        "allocator is a tenant Role other than tenant_admin; roles are clerk or agency_reviewer.",
+    )
+
+
+def _check_publication_policy(
+    plugin: Plugin, settings: msgspec.Struct, report: ConformanceReport
+) -> None:
+    from qingdan.core.hooktypes import PublicationSchedule
+
+    name = "公布 qingdan_publication_policy"
+    try:
+        policy = plugin.call("qingdan_publication_policy", settings=settings)
+    except PluginError as exc:
+        report.add(name, False, _short(plugin, str(exc)), "Return a PublicationPolicy.")
+        return
+    problems = []
+    if not policy.roles:
+        problems.append("没有指定可以发布目录的角色,没有人能发布公告")
+    for role in policy.roles:
+        if role not in TENANT_ROLES:
+            problems.append(f"发布角色 {role} 不存在或不属于租户")
+    if policy.schedule not in set(PublicationSchedule):
+        known = "、".join(s.value for s in PublicationSchedule)
+        problems.append(f"定时发布 schedule={policy.schedule!r} 无效(可用: {known})")
+    when = {"none": "不定时发布", "daily": "每天", "weekly": "每周五", "monthly": "每月1日"}
+    passed = (
+        f"由{'、'.join(_role(r) for r in policy.roles)}发布;"
+        f"定时发布: {when.get(str(policy.schedule), str(policy.schedule))}"
+        f"({_origin(plugin, 'qingdan_publication_policy')})"
+    )
+    _problems_item(
+        report,
+        name,
+        problems,
+        passed,
+        "roles are Role values held in a tenant (not platform_admin); schedule is one of "
+        "PublicationSchedule.",
+    )
+
+
+def _check_catalog_lists(
+    plugin: Plugin, settings: msgspec.Struct, report: ConformanceReport
+) -> None:
+    from qingdan.core.hooktypes import CatalogListKind
+
+    name = "各类清单 qingdan_catalog_lists"
+    try:
+        specs = plugin.catalog_lists(settings)
+    except PluginError as exc:
+        report.add(name, False, _short(plugin, str(exc)), "Return a list of CatalogListSpec.")
+        return
+    problems = []
+    for spec in specs:
+        if not isinstance(spec.kind, CatalogListKind):
+            known = "、".join(k.value for k in CatalogListKind)
+            problems.append(f"清单种类 {spec.kind!r} 不存在(可用: {known})")
+        elif spec.title and not CJK_RE.search(spec.title):
+            problems.append(f"{spec.kind.label}的名称“{spec.title}”应为中文(网页和表格标题)")
+    public = [s.title or s.kind.label for s in specs if getattr(s, "public", False)]
+    origin = _origin(plugin, "qingdan_catalog_lists")
+    passed = f"{len(specs)} 个清单,其中公开 {len(public)} 个({origin})"
+    _problems_item(
+        report,
+        name,
+        problems,
+        passed,
+        "kind is a CatalogListKind; a title, if given, is the Chinese name users read.",
+    )
+
+
+def _check_service_point_targets(
+    plugin: Plugin, settings: msgspec.Struct, report: ConformanceReport
+) -> None:
+    from qingdan.core.hooktypes import ServicePointKind
+
+    name = "家门口办目标 qingdan_service_point_targets"
+    try:
+        targets = plugin.service_point_targets(settings)
+    except PluginError as exc:
+        report.add(name, False, _short(plugin, str(exc)), "Return a list of ServicePointTarget.")
+        return
+    problems = []
+    for t in targets:
+        if not isinstance(t.kind, ServicePointKind):
+            known = "、".join(k.value for k in ServicePointKind)
+            problems.append(f"便民服务点种类 {t.kind!r} 不存在(可用: {known})")
+    passed = (
+        "、".join(f"{t.kind.label}不少于{t.min_items}个" for t in targets) or "未设目标"
+    ) + f"({_origin(plugin, 'qingdan_service_point_targets')})"
+    _problems_item(
+        report, name, problems, passed, "kind is a ServicePointKind; min_items is 0 or more."
+    )
+
+
+def _check_campaign(plugin: Plugin, settings: msgspec.Struct, report: ConformanceReport) -> None:
+    from datetime import date
+
+    from qingdan.core.calendar import WorkingCalendar
+    from qingdan.core.campaigns.templates import check_dates, default_dates, template_problems
+    from qingdan.core.errors import DomainError
+
+    name = "梳理模板 qingdan_campaign_template"
+    try:
+        template = plugin.call("qingdan_campaign_template", settings=settings)
+    except PluginError as exc:
+        report.add(name, False, _short(plugin, str(exc)), "Return a CampaignTemplate.")
+        return
+    origin = _origin(plugin, "qingdan_campaign_template")
+    problems = template_problems(template)
+    if not problems:
+        year = date.today().year
+        dates = default_dates(template, year, WorkingCalendar(builtin=False))
+        try:
+            check_dates(dates, year)
+        except DomainError as exc:
+            problems.append(f"按模板推算{year}年的日期: {exc.message}")
+    offices = [f"{r.office}({_role(r.role)})" for p in template.phases for r in p.reviewers]
+    passed = (
+        f"“{template.name}”: {' → '.join(p.name for p in template.phases)};"
+        f"审核: {' → '.join(offices) or '无'};"
+        f"{'须' if template.signoff_required else '不须'}主要负责人审签,"
+        f"{'须' if template.zero_report_required else '不须'}零报告({origin})"
+    )
+    _problems_item(
+        report,
+        name,
+        problems,
+        passed,
+        "Phases need unique ascii codes, a name and an end (fixed or as an offset); exactly one "
+        "phase takes submissions; reviewers name a tenant role that is not clerk or "
+        "agency_reviewer.",
+    )
+
+
+def _check_quality_rules(
+    plugin: Plugin, settings: msgspec.Struct, report: ConformanceReport
+) -> None:
+    """The rules fit the element schema and run on every demo catalog document."""
+    from qingdan.core.catalog.validation import validate_document
+    from qingdan.core.checks.declarative import evaluate, rules_problems
+    from qingdan.core.demo.catalog import load_national_catalog
+    from qingdan.core.hooktypes import QualityRules
+
+    name = "质检规则 qingdan_quality_rules"
+    try:
+        rules = plugin.call("qingdan_quality_rules", settings=settings)
+    except PluginError as exc:
+        report.add(name, False, _short(plugin, str(exc)), "Return a hooktypes.QualityRules.")
+        return
+    problems = rules_problems(rules) if isinstance(rules, QualityRules) else []
+    if not problems:
+        for entry in load_national_catalog():
+            doc = validate_document(entry.elements)
+            for rule in rules.rules:
+                try:
+                    evaluate(rule, doc)
+                except Exception as exc:
+                    problems.append(f"规则 {rule.id} 检查“{doc.name}”时出错: {exc!r}")
+    listed = "、".join(f"{r.id}({r.severity.label})" for r in rules.rules) or "无"
+    checks = "、".join(f"{c.name}({len(c.elements)}项要素)" for c in rules.consistency) or "无"
+    passed = (
+        f"质检规则: {listed};一致性检查: {checks}"
+        f"({_origin(plugin, 'qingdan_quality_rules')},平台自身的规则另行生效)"
+    )
+    _problems_item(
+        report,
+        name,
+        problems,
+        passed,
+        "Name elements by ElementDocument field names, write the message in Chinese with the "
+        "element's title in it, and use a check kind that fits the element (see "
+        "docs/quality-checks.md).",
+    )
+
+
+def _check_indicators(plugin: Plugin, settings: msgspec.Struct, report: ConformanceReport) -> None:
+    """The indicator set merges with core's: ids, targets and bulletin criteria all resolve."""
+    name = "指标 qingdan_indicators"
+    try:
+        config = plugin.indicators(settings)
+    except PluginError as exc:
+        report.add(
+            name,
+            False,
+            _short(plugin, str(exc)),
+            "Return an IndicatorSet: definitions name a core IndicatorMeasure, targets and "
+            "bulletin criteria name a known indicator id (see docs/indicators.md).",
+        )
+        return
+    problems = []
+    for indicator in config.indicators:
+        if not CJK_RE.search(indicator.name):
+            problems.append(f"指标 {indicator.id} 的名称“{indicator.name}”应为中文")
+    if not CJK_RE.search(config.bulletin.title):
+        problems.append(f"通报标题“{config.bulletin.title}”应为中文")
+    for criterion in config.bulletin.criteria:
+        if not CJK_RE.search(criterion.reason):
+            problems.append(f"通报理由“{criterion.reason}”应为中文(通报中原样印出)")
+    targets = (
+        "、".join(f"{config.get(t.indicator).name}{t.value:g}" for t in config.targets) or "无"
+    )
+    passed = (
+        f"{len(config.indicators)} 个指标,目标: {targets};通报规则“{config.bulletin.title}”"
+        f"共 {len(config.bulletin.criteria)} 条点名条件({_origin(plugin, 'qingdan_indicators')})"
+    )
+    _problems_item(
+        report,
+        name,
+        problems,
+        passed,
+        "Names and reasons are printed in the dashboard and the bulletin PDF: "
+        "write them in Chinese.",
     )
 
 

@@ -20,8 +20,8 @@ from qingdan.core.catalog.schemas import pack_codes
 from qingdan.core.catalog.tables import CatalogEntry, CatalogEntryVersion
 from qingdan.core.catalog.validation import dump_document, validate_document
 from qingdan.core.catalog.vocab import ItemStatus
-from qingdan.core.db import atomic
-from qingdan.core.errors import DomainError, PermissionDenied
+from qingdan.core.db import atomic, is_sqlite, is_unique_violation
+from qingdan.core.errors import ConflictError, DomainError, PermissionDenied
 from qingdan.core.hooktypes import ChangeKind, SubjectSummary
 from qingdan.core.tenancy.context import TenantContext
 from qingdan.core.tenancy.schemas import Principal
@@ -142,16 +142,33 @@ async def submit_catalog_change(
     actor = actor_of(principal)
     async with atomic():
         if entry is None:
-            entry = await ctx.scope.insert(
-                CatalogEntry,
-                base_code=doc.base_code,
-                name=doc.name,
-                item_type=doc.item_type.value,
-                levels=pack_codes([lv.value for lv in doc.levels]),
-                status=ItemStatus.in_review.value,  # not claimable until published
-                source="local",
-            )
+            try:
+                entry = await ctx.scope.insert(
+                    CatalogEntry,
+                    base_code=doc.base_code,
+                    name=doc.name,
+                    item_type=doc.item_type.value,
+                    levels=pack_codes([lv.value for lv in doc.levels]),
+                    status=ItemStatus.in_review.value,  # not claimable until published
+                    source="local",
+                )
+            except Exception as exc:
+                # Proposed by someone else at the same moment: the unique index took theirs.
+                if not is_unique_violation(exc):
+                    raise
+                raise ConflictError(
+                    f"基本编码“{doc.base_code}”刚被他人提出新增,请刷新页面后查看", "base_code"
+                ) from None
         else:
+            if not is_sqlite():  # (SQLite's writers take turns already)
+                # Of two proposals at once, the second waits on the entry's row here
+                # and then finds the first one's open request, instead of failing on
+                # the unique index of open requests.
+                await (
+                    ctx.scope.select(CatalogEntry, CatalogEntry.id)
+                    .where(CatalogEntry.id == entry.id)
+                    .lock_rows()
+                )
             open_count = await ctx.scope.count(ChangeRequest).where(
                 (ChangeRequest.catalog_entry == entry.id)
                 & ChangeRequest.status.is_in([s.value for s in OPEN_STATUSES])

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import UTC
 from typing import Any
 
+from qingdan.core.errors import NotFound
 from qingdan.core.tenancy.context import TenantContext
 from qingdan.core.tenancy.schemas import Principal
 from qingdan.core.workflow.tables import Notice
@@ -66,6 +67,8 @@ async def notices_for(
 async def mark_read(ctx: TenantContext, principal: Principal, notice_id: int) -> None:
     from datetime import datetime
 
-    await ctx.scope.update(Notice, {Notice.read_at: datetime.now(UTC)}).where(
-        (Notice.id == notice_id) & _addressed_to(principal)
-    )
+    mine = (Notice.id == notice_id) & _addressed_to(principal)
+    # Someone else's notice (or another tenant's) is "not found", not silently "done".
+    if not await ctx.scope.count(Notice).where(mine):
+        raise NotFound("通知")
+    await ctx.scope.update(Notice, {Notice.read_at: datetime.now(UTC)}).where(mine)

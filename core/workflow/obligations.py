@@ -83,6 +83,9 @@ async def complete_claim_obligations(ctx: TenantContext, actor: Actor, item_id: 
     open_rows = await ctx.scope.select(Obligation, Obligation.id).where(
         (Obligation.item == item_id)
         & (Obligation.change_request.is_null())
+        # A release from above leaves follow-ups without a request too; they are
+        # met by the item's own amendment or cancellation, not by submitting it.
+        & (Obligation.kind != FOLLOW_CATALOG)
         & (Obligation.status == ObligationStatus.open.value)
     )
     for row in open_rows:
@@ -148,10 +151,8 @@ async def open_obligations(ctx: TenantContext) -> list[dict[str, Any]]:
     )
 
 
-#: Working days an agency has to bring its item in line after the catalog entry
-#: behind it was amended or cancelled from above. A platform default: the
-#: policies say "及时" (promptly) without a number.
-CATALOG_FOLLOW_UP_DAYS = 5
+#: The obligation of an agency whose item's catalog entry was amended or cancelled;
+#: its working days come from ``qingdan_follow_catalog_deadlines``.
 FOLLOW_CATALOG = "follow_catalog"
 
 
@@ -175,7 +176,9 @@ async def create_catalog_follow_ups(
     if not items:
         return 0
     calendar = await load_calendar(ctx.tenant_id)
-    deadline = calendar.add_working_days(datetime.now(UTC), CATALOG_FOLLOW_UP_DAYS)
+    deadlines = ctx.plugin.follow_catalog_deadlines(ctx.settings)
+    days = deadlines.cancel_days if kind == ChangeKind.cancel else deadlines.amend_days
+    deadline = calendar.add_working_days(datetime.now(UTC), days)
     what = "取消" if kind == ChangeKind.cancel else "变更"
     for item in items:
         title = f"基本目录已{what},请相应{what}实施清单"
@@ -187,7 +190,7 @@ async def create_catalog_follow_ups(
             title=title,
             role="clerk",
             agency=item["agency"],
-            basis=f"基本目录“{entry_name}”{what}(平台默认{CATALOG_FOLLOW_UP_DAYS}个工作日)",
+            basis=f"基本目录“{entry_name}”{what}({deadlines.basis},{days}个工作日)"[:500],
             due_date=deadline.due,
             due_provisional=deadline.provisional,
             escalate_to="reform_office",

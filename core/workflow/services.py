@@ -22,6 +22,7 @@ from qingdan.core.catalog.services import create_item, publish_draft, save_draft
 from qingdan.core.catalog.tables import CatalogEntry, Item, ItemVersion
 from qingdan.core.catalog.validation import dump_document, validate_document
 from qingdan.core.catalog.vocab import ItemStatus
+from qingdan.core.checks.services import record_item_findings, refuse_blocked
 from qingdan.core.db import atomic
 from qingdan.core.errors import ConflictError, DomainError, NotFound, PermissionDenied
 from qingdan.core.hooktypes import ChangeKind, SubjectSummary
@@ -363,6 +364,8 @@ async def submit(
             raise DomainError("以下要素尚未填写,不能提交: " + "、".join(missing), "elements")
         if kind == ChangeKind.amend and not changed_elements(old_doc, new_doc):
             raise DomainError("草稿与已发布版本没有差别,无需提交变更")
+        # 质检: a blocking finding refuses submission, naming its element.
+        await refuse_blocked(ctx, item_id, new_doc)
     changed = changed_elements(old_doc, new_doc) if kind == ChangeKind.amend else []
     subject = _subject(item, new_doc or old_doc)
     chain = ctx.plugin.approval_chain(kind, subject, changed, ctx.settings)
@@ -459,6 +462,7 @@ async def resubmit(
         )
         if missing:
             raise DomainError("以下要素尚未填写,不能提交: " + "、".join(missing), "elements")
+        await refuse_blocked(ctx, cr.item, doc)
     actor = actor_of(principal)
     async with atomic():
         await _take_request(ctx, cr)
@@ -730,11 +734,13 @@ async def _publish(ctx: TenantContext, cr: ChangeRequest, actor: Actor) -> None:
         # The guide PDFs of the new version are rendered in the background
         # (the job retries until this transaction has committed).
         from qingdan.core.jobs.actors import generate_guide
+        from qingdan.core.jobs.dispatch import enqueue
         from qingdan.core.publishing.search import index_item
 
         # Citizens search the published version from the moment it is in use.
         await index_item(ctx, cr.item)
-        generate_guide.send(ctx.tenant_id, cr.item, cr.version)
+        # Kept in pending_job (same transaction) if the broker is down.
+        await enqueue(generate_guide, ctx.tenant_id, cr.item, cr.version)
     elif kind == ChangeKind.suspend:
         await _set_item_status(ctx, cr.item, ItemStatus.suspended)
     elif kind == ChangeKind.resume:
@@ -788,10 +794,19 @@ async def edit_draft(
         raise PermissionDenied("只有本实施机构的信息员或审核员可以编辑事项")
     actor = actor_of(principal)
     async with atomic():
-        version = await save_draft(ctx, actor, item_id, document, expected_lock)
+        # The request is taken before the item, in the order every transition
+        # takes them (approve, publish, withdraw: the request, then the item):
+        # a save racing the last approval is then refused as a conflict instead
+        # of deadlocking with it.
         cr = await open_request_for(ctx, item_id)
         if cr is not None and ChangeKind(cr.kind) in VERSIONED_KINDS:
             await _take_request(ctx, cr)
+        else:
+            cr = None
+        version = await save_draft(ctx, actor, item_id, document, expected_lock)
+        # Findings are kept with the item from the save on, until a save fixes them.
+        await record_item_findings(ctx, item_id, document)
+        if cr is not None:
             steps = await steps_of(ctx, cr.id)
             approved = [
                 s

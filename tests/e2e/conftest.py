@@ -40,11 +40,18 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="session")
 def server():
-    """`qingdan demo` on a fresh data dir and a free port; its base URL."""
+    """`qingdan demo` on a fresh data dir and a free port; its base URL.
+
+    ``QINGDAN_E2E_URL`` points the tests at a demo server already running
+    instead (while writing a test; the journeys expect fresh demo data).
+    """
     if not os.path.exists(CHROMIUM):
         if os.environ.get("QINGDAN_REQUIRE_BROWSER"):
             pytest.fail(f"Chromium is required but not found at {CHROMIUM}")
         pytest.skip("Chromium not installed (apt-get install chromium)")
+    if os.environ.get("QINGDAN_E2E_URL"):
+        yield os.environ["QINGDAN_E2E_URL"].rstrip("/")
+        return
     data_dir = tempfile.mkdtemp(prefix="qingdan-e2e-")
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("QINGDAN_")}

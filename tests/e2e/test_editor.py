@@ -70,6 +70,11 @@ async def test_clerk_claims_completes_the_elements_in_the_editor_and_submits(pag
 
     for target in targets:
         await _fill_missing(page, target)
+    # What the jurisdiction's quality checks ask before a claim may be submitted:
+    # where each material comes from, and no visit for a 全程网办 item.
+    await page.locator(f"#el-materials-{before}-source").select_option("applicant")
+    await page.locator("#el-online_depth").select_option("IV")
+    await page.locator("#el-visits").fill("0")
     assert await page.evaluate("window.__marker") == "same page"
 
     # Leaving now would lose the input: the browser asks first (and we stay).

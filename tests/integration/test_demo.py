@@ -68,3 +68,22 @@ async def test_demo_users_sign_in_with_their_roles(demo, slug):
         assert principal is not None and principal.has_role(role)
     assert await authenticate(slug, "clerk", "wrong-password") is None
     assert await authenticate(None, "platform", DEMO_PASSWORD) is not None
+
+
+async def test_anyangs_bundles_are_online_from_the_demo_items(demo):
+    from qingdan.core.bundles.guide import bundle_guide
+    from qingdan.core.bundles.services import list_bundles
+
+    first, _ = demo
+    summary = {s.slug: s for s in first}
+    ctx = await load_context(slug="anyang")
+    rows = await list_bundles(ctx, published_only=True)
+    assert summary["anyang"].bundles == len(rows) >= 5
+    names = {r.name for r in rows}
+    assert {"企业准营", "新生儿出生", "扶残助困", "二手房转移登记及水电气暖联动过户"} <= names
+    for row in rows:
+        assert row.items == row.visible_items >= 2, row.name
+        guide = await bundle_guide(ctx, row.id, public=True)
+        assert guide.materials and len(guide.members) == row.items
+    # Jurisdictions whose plugin names no bundle get none.
+    assert await list_bundles(await load_context(slug="jinchang")) == []

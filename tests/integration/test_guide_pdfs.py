@@ -198,7 +198,8 @@ def worker(database):
 
 
 async def _run_all(broker):
-    await asyncio.to_thread(broker.join, "default", timeout=60_000)
+    # Generous: two PDFs and a retry with backoff on a machine running other tests.
+    await asyncio.to_thread(broker.join, "default", timeout=180_000)
 
 
 @pytest.mark.jobs

@@ -54,6 +54,13 @@ HOOK_ITEMS = [
     "要素要求 qingdan_element_requirements",
     "审核链 qingdan_approval_chain",
     "后续义务 qingdan_obligations",
+    "质检规则 qingdan_quality_rules",
+    "梳理模板 qingdan_campaign_template",
+    "公布 qingdan_publication_policy",
+    "开户 qingdan_account_allocation",
+    "各类清单 qingdan_catalog_lists",
+    "家门口办目标 qingdan_service_point_targets",
+    "指标 qingdan_indicators",
     "演示数据 qingdan_demo_dataset",
 ]
 

@@ -3,8 +3,9 @@
 The same published versions the portal shows (core/publishing/portal.py),
 never a draft: the tenants served, a tenant's items (search and facets as on
 the portal), one item's published element document with its guide's PDFs,
-and the catalog entries in use. Publications (snapshots of the whole catalog)
-are not served yet: they do not exist in the domain.
+and the catalog entries in use; the publications of the catalog with their
+announcements (what each added, changed element by element, and cancelled);
+and the published catalog as CPSV-AP 3.2 JSON-LD.
 
 The response types are msgspec Structs, so the OpenAPI schema served at
 ``/api/schema/openapi.json`` documents them. Responses carry an ETag and
@@ -21,13 +22,14 @@ import msgspec
 from litestar import Controller, Request, Response, get
 from litestar.di import NamedDependency, Provide
 from litestar.exceptions import HTTPException, NotFoundException, ValidationException
+from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, QueryParameter
 
 from qingdan.core.catalog.elements import ElementDocument
 from qingdan.core.catalog.schemas import PAGE_SIZES
 from qingdan.core.catalog.vocab import ItemType, Level, ServiceKind
 from qingdan.core.errors import DomainError, NotFound
-from qingdan.core.publishing import portal
+from qingdan.core.publishing import cpsv, portal, publications
 from qingdan.core.tenancy.context import TenantContext
 from qingdan.core.tenancy.services import list_tenants
 from qingdan.web.controllers.portal import cacheable, portal_context
@@ -74,9 +76,22 @@ class ItemDocument(msgspec.Struct, kw_only=True):
     versions: list[portal.GuideVersion]
 
 
+class PublicationList(msgspec.Struct, kw_only=True):
+    """The tenant's publications, newest first, and their Atom feed."""
+
+    publications: list[publications.PublicationSummary]
+    total: int
+    feed_url: str
+
+
 class Catalog(msgspec.Struct, kw_only=True):
     entries: list[portal.CatalogLine]
     total: int
+
+
+#: Documented on every operation of a tenant: the tenant, or the object asked
+#: for, does not exist (or the public does not see it). JSON, as ApiError.
+NOT_FOUND = {404: ResponseSpec(data_container=ApiError, description="地区或对象不存在")}
 
 
 def _json(request: Request, value: Any) -> Response:
@@ -143,7 +158,7 @@ class PublicApiController(Controller):
         HTTPException: _http_error,
     }
 
-    @get("/items", name="api-items", summary="已发布事项:搜索、分类筛选、分页")
+    @get("/items", name="api-items", responses=NOT_FOUND, summary="已发布事项:搜索、分类筛选、分页")
     async def items(
         self,
         request: Request,
@@ -198,7 +213,9 @@ class PublicApiController(Controller):
             ),
         )
 
-    @get("/items/{item_id:int}", name="api-item", summary="一个事项的已发布版本")
+    @get(
+        "/items/{item_id:int}", name="api-item", responses=NOT_FOUND, summary="一个事项的已发布版本"
+    )
     async def item(
         self, request: Request, ctx: NamedDependency[TenantContext], item_id: FromPath[int]
     ) -> Response[ItemDocument]:
@@ -217,7 +234,12 @@ class PublicApiController(Controller):
             ),
         )
 
-    @get("/items/{item_id:int}/guides", name="api-item-guides", summary="办事指南的历次公布版本")
+    @get(
+        "/items/{item_id:int}/guides",
+        name="api-item-guides",
+        responses=NOT_FOUND,
+        summary="办事指南的历次公布版本",
+    )
     async def guides(
         self, request: Request, ctx: NamedDependency[TenantContext], item_id: FromPath[int]
     ) -> Response[list[portal.GuideVersion]]:
@@ -225,7 +247,7 @@ class PublicApiController(Controller):
         detail = await portal.published_item(ctx, item_id)
         return _json(request, detail.versions)
 
-    @get("/catalog", name="api-catalog", summary="在用的基本目录")
+    @get("/catalog", name="api-catalog", responses=NOT_FOUND, summary="在用的基本目录")
     async def catalog(
         self, request: Request, ctx: NamedDependency[TenantContext]
     ) -> Response[Catalog]:
@@ -233,3 +255,49 @@ class PublicApiController(Controller):
         implementing each that the public can see."""
         lines = await portal.published_catalog(ctx)
         return _json(request, Catalog(entries=lines, total=len(lines)))
+
+    @get("/publications", name="api-publications", responses=NOT_FOUND, summary="目录清单历次公布")
+    async def publication_list(
+        self, request: Request, ctx: NamedDependency[TenantContext]
+    ) -> Response[PublicationList]:
+        """Every publication of the catalog, newest first: its number, date and
+        how many entries and items it added, changed and cancelled."""
+        items = await publications.list_publications(ctx)
+        return _json(
+            request,
+            PublicationList(
+                publications=items,
+                total=len(items),
+                feed_url=publications.FEED_PATH.format(slug=ctx.slug),
+            ),
+        )
+
+    @get(
+        "/publications/{number:int}",
+        name="api-publication",
+        responses=NOT_FOUND,
+        summary="一期公布的公告",
+    )
+    async def publication(
+        self, request: Request, ctx: NamedDependency[TenantContext], number: FromPath[int]
+    ) -> Response[publications.Announcement]:
+        """The announcement (公告) of publication ``number``: the catalog entries and
+        items it added, changed (with the elements that changed, before and after)
+        and cancelled since the previous one."""
+        return _json(request, await publications.get_announcement(ctx, number))
+
+    @get(
+        "/cpsv-ap",
+        name="api-cpsv-ap",
+        responses=NOT_FOUND,
+        summary="已发布目录清单(CPSV-AP 3.2 JSON-LD)",
+        media_type=cpsv.MEDIA_TYPE,
+    )
+    async def cpsv_ap(
+        self, request: Request, ctx: NamedDependency[TenantContext]
+    ) -> Response[dict[str, Any]]:
+        """The published catalog as CPSV-AP 3.2 JSON-LD (PublicService, PublicOrganisation,
+        Requirement, Evidence, Output, Cost, Channel, Rule, LegalResource, ContactPoint),
+        valid against the official SHACL shapes. Its context is the release's."""
+        document = await cpsv.export_catalog_jsonld(ctx)
+        return cacheable(request, msgspec.json.encode(document), cpsv.MEDIA_TYPE, headers=OPEN)

@@ -8,11 +8,13 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 
+from qingdan.core.indicators.dashboard import home_figures
 from qingdan.core.tenancy.context import TenantContext
 from qingdan.core.tenancy.schemas import Principal
 from qingdan.core.workflow.inbox import Inbox, inbox_for
 from qingdan.core.workflow.notices import mark_read
 from qingdan.core.workflow.obligations import mark_done
+from qingdan.core.workflow.recent import recent_decisions, recent_publications
 from qingdan.web.controllers.tenant import TenantController
 from qingdan.web.forms import form_text
 from qingdan.web.rendering import render, wants_block
@@ -44,6 +46,12 @@ class InboxController(TenantController):
         context = {"inbox": inbox, "base": f"/t/{ctx.slug}", "oob": False}
         if wants_block(request, NOTICES):
             return render(request, "inbox/home.html", context, block=NOTICES)
+        # The tenant's recent changes, below the user's own work (the full page only).
+        context |= {
+            "recent_publications": await recent_publications(ctx),
+            "recent_decisions": await recent_decisions(ctx),
+            "key_figures": await home_figures(ctx, principal),
+        }
         return render(request, "inbox/home.html", context)
 
     @post("/notices/{notice_id:int}/read", name="notices:read", status_code=303)

@@ -32,6 +32,11 @@ from qingdan.core.catalog.validation import (
     validate_document,
 )
 from qingdan.core.catalog.vocab import ItemStatus, ItemType, Level
+from qingdan.core.checks.services import (
+    document_findings,
+    findings_by_element,
+    item_findings,
+)
 from qingdan.core.errors import ConflictError, DomainError, PermissionDenied
 from qingdan.core.hooktypes import ChangeKind
 from qingdan.core.tenancy.context import TenantContext
@@ -104,6 +109,9 @@ class ItemController(TenantController):
             "page": page,
             "base_url": base_url,
             "page_url": lambda n: base_url + query_string(query, page=n),
+            # 导出当前筛选: the export page with exactly this filter (page and size aside).
+            "export_url": f"/t/{ctx.slug}/exports"
+            + query_string(query, page=1, page_size=PAGE_SIZES[0]),
             "pages": page_window(page.page, page.pages),
             "sorts": SORTS,
         }
@@ -156,6 +164,7 @@ class ItemController(TenantController):
             "errors": errors or {},
             "values": values or {},
             "done": DONE_MESSAGES.get(done, ""),
+            "findings": await item_findings(ctx, item_id),
         }
         return render(request, "items/detail.html", context, status_code=status_code)
 
@@ -239,6 +248,8 @@ class ItemController(TenantController):
             shown = current
         requirements = ctx.plugin.element_requirements(shown.item_type, ctx.settings)
         missing = [TITLE_TO_NAME[t] for t in missing_elements(shown, requirements)]
+        # 质检 of the same document, shown next to each element (saving stores them).
+        findings = await document_findings(ctx, item["id"], shown)
         form = editor_form(
             values,
             errors=errors or [],
@@ -265,6 +276,10 @@ class ItemController(TenantController):
             "notice": notice,
             "focus": focus,
             "dirty": dirty,
+            "findings": [
+                {"id": widget_id(f.element), "f": f} for f in findings if f.element in SPECS
+            ],
+            "findings_at": findings_by_element(findings),
         }
         if section is not None:
             context["group"] = form.group_of(section)

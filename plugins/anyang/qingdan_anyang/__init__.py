@@ -10,14 +10,18 @@
 
 from qingdan_anyang.hooks import (
     qingdan_approval_chain,
+    qingdan_catalog_lists,
     qingdan_demo_dataset,
     qingdan_element_requirements,
+    qingdan_indicators,
     qingdan_item_types,
     qingdan_jurisdiction,
     qingdan_obligations,
+    qingdan_service_point_targets,
     qingdan_settings_schema,
     qingdan_taxonomies,
 )
+from qingdan_anyang.quality import qingdan_quality_rules
 from qingdan_anyang.settings import AnyangSettings
 
 __version__ = "0.1.0"
@@ -25,11 +29,15 @@ __all__ = [
     "AnyangSettings",
     "__version__",
     "qingdan_approval_chain",
+    "qingdan_catalog_lists",
     "qingdan_demo_dataset",
     "qingdan_element_requirements",
+    "qingdan_indicators",
     "qingdan_item_types",
     "qingdan_jurisdiction",
     "qingdan_obligations",
+    "qingdan_quality_rules",
+    "qingdan_service_point_targets",
     "qingdan_settings_schema",
     "qingdan_taxonomies",
 ]

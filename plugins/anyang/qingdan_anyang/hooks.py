@@ -8,15 +8,18 @@ from qingdan import hookimpl
 from qingdan.core.catalog.vocab import ItemType
 from qingdan.core.hooktypes import (
     ApprovalChain,
+    CatalogListSpec,
     ChangeKind,
     DemoDataset,
     ElementRequirements,
+    IndicatorSet,
     Jurisdiction,
     ObligationRule,
+    ServicePointTarget,
     SubjectSummary,
     Taxonomies,
 )
-from qingdan_anyang import chains, rules
+from qingdan_anyang import chains, indicators, rules
 from qingdan_anyang.settings import AnyangSettings
 
 
@@ -68,3 +71,18 @@ def qingdan_obligations(
     settings: AnyangSettings,
 ) -> list[ObligationRule]:
     return chains.obligations(kind, subject, changed_elements, settings)
+
+
+@hookimpl
+def qingdan_catalog_lists() -> list[CatalogListSpec]:
+    return rules.catalog_lists()
+
+
+@hookimpl
+def qingdan_service_point_targets(settings: AnyangSettings) -> list[ServicePointTarget]:
+    return rules.service_point_targets(settings)
+
+
+@hookimpl
+def qingdan_indicators() -> IndicatorSet:
+    return indicators.indicator_set()

@@ -9,9 +9,11 @@ from msgspec import inspect as mi
 
 from qingdan.core.catalog.codes import USCC, DivisionCode
 from qingdan.core.catalog.elements import ElementDocument
-from qingdan.core.catalog.vocab import AgencyNature, ItemType, Level
+from qingdan.core.catalog.vocab import AgencyNature, Audience, ItemType, Level
 from qingdan.core.defaults import GUIDE_MINIMUM, NATIONAL_SERVICE_KINDS, PUBLIC_SERVICE_MINIMUM
+from qingdan.core.demo.catalog import load_national_catalog
 from qingdan.core.demo.sectors import SECTORS
+from qingdan.core.hooktypes import CatalogListKind, ServicePointKind
 from qingdan.core.plugins import SettingsError, get_registry
 
 NAME = "anyang"
@@ -64,6 +66,10 @@ def test_loaded_from_its_own_distribution(plugin):
         "qingdan_demo_dataset",
         "qingdan_approval_chain",
         "qingdan_obligations",
+        "qingdan_catalog_lists",
+        "qingdan_service_point_targets",
+        "qingdan_indicators",
+        "qingdan_quality_rules",
     }
 
 
@@ -178,6 +184,10 @@ def test_bundles_of_item_16(plugin, settings):
     assert all(re.fullmatch(r"[a-z_]+", c) for c in codes)
     assert sum("涉企" in b.description for b in tax.bundles) == 5
     assert sum("涉及个人" in b.description for b in tax.bundles) == 8
+    assert [b.name for b in tax.bundles if b.audience == Audience.enterprise] == ENTERPRISE_BUNDLES
+    assert [
+        b.name for b in tax.bundles if b.audience == Audience.natural_person
+    ] == PERSONAL_BUNDLES
     assert tax.service_kinds == NATIONAL_SERVICE_KINDS
     assert tax.themes == ()
 
@@ -186,6 +196,51 @@ def test_extra_bundles_from_settings(plugin):
     tax = plugin.taxonomies(plugin.settings({"extra_bundles": ["人才服务", "水电气暖联合报装"]}))
     assert [b.name for b in tax.bundles[-2:]] == ["人才服务", "水电气暖联合报装"]
     assert len({b.code for b in tax.bundles}) == 15
+
+
+# --- 各类清单 and 家门口办 ----------------------------------------------------
+
+
+def test_the_lists_of_item_2_are_kept_and_all_but_the_hall_exclusions_published(plugin, settings):
+    specs = {s.kind: s for s in plugin.catalog_lists(settings)}
+    assert list(specs) == list(CatalogListKind)  # 二(一)2: one catalog behind every list
+    assert [k for k, s in specs.items() if not s.public] == [CatalogListKind.hall_exclusions]
+    clauses = {
+        CatalogListKind.licensing: "二(一)2",  # 公布我市行政许可事项清单
+        CatalogListKind.deferrable: "二(四)18",  # 编制并公布可容缺受理的政务服务事项清单
+        CatalogListKind.commitment: "二(四)18",  # 承诺的具体内容……违反承诺应承担的法律责任
+        CatalogListKind.intermediary: "二(一)5",  # 建立清单并向社会公布
+        CatalogListKind.special_steps: "二(四)17",  # 清单化管理……限时办结……向社会公布
+        CatalogListKind.hall_exclusions: "二(二)7",  # 进驻事项负面清单
+    }
+    for kind, clause in clauses.items():
+        assert specs[kind].basis.startswith(f"《{DOCUMENT}》{clause}:"), kind
+        assert specs[kind].title.endswith("清单")
+    assert "向社会公布" in specs[CatalogListKind.intermediary].basis
+    assert "违反承诺应承担的法律责任" in specs[CatalogListKind.commitment].basis
+
+
+def test_service_point_targets_of_item_10_follow_the_settings(plugin, settings):
+    targets = {t.kind: t for t in plugin.service_point_targets(settings)}
+    assert {k: t.min_items for k, t in targets.items()} == {
+        ServicePointKind.township: 200,
+        ServicePointKind.street: 150,
+        ServicePointKind.village: 40,
+    }
+    assert all(t.deadline == datetime.date(2022, 12, 31) for t in targets.values())
+    assert all("二(二)10" in t.basis for t in targets.values())
+    raised = plugin.settings({"village_station_min_items": 60})
+    village = [t for t in plugin.service_point_targets(raised) if t.kind == "village"]
+    assert village[0].min_items == 60
+
+
+def test_demo_bundles_name_codes_of_the_demo_catalog(plugin, settings, demo):
+    bundle_codes = {b.code for b in plugin.taxonomies(settings).bundles}
+    catalog = {e.base_code for e in load_national_catalog()}
+    assert demo.bundle_items, "the demo sets up 一件事一次办"
+    for code, base_codes in demo.bundle_items.items():
+        assert code in bundle_codes, code
+        assert len(base_codes) >= 2 and set(base_codes) <= catalog, code
 
 
 # --- element requirements --------------------------------------------------

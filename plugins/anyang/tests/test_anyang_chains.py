@@ -125,6 +125,20 @@ def test_changing_the_commitment_scheme_needs_the_justice_bureau(plugin, setting
     ]
 
 
+def test_the_reason_for_staying_out_or_the_commitment_text_count_as_such_changes(plugin, settings):
+    # The 负面清单 reason and the commitment's words are what the lists publish:
+    # changing them goes past the same offices as the flags themselves.
+    hall = roles(plugin, settings, ChangeKind.amend, ["hall_exclusion_reason"])
+    assert hall == ["agency_reviewer", "service_center", "reform_office", "data_center"]
+    for element in ("commitment_content", "commitment_liability"):
+        assert roles(plugin, settings, ChangeKind.amend, [element]) == [
+            "agency_reviewer",
+            "legal_reviewer",
+            "reform_office",
+            "data_center",
+        ]
+
+
 def test_cancel_keeps_the_platforms_legality_review(plugin, settings):
     c = plugin.approval_chain(ChangeKind.cancel, LICENSING, [], settings)
     assert [s.role for s in c.steps] == [

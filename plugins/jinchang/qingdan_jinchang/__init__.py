@@ -8,25 +8,31 @@
 """
 
 from qingdan_jinchang.hooks import (
+    qingdan_account_allocation,
     qingdan_approval_chain,
     qingdan_demo_dataset,
     qingdan_element_requirements,
+    qingdan_indicators,
     qingdan_item_types,
     qingdan_jurisdiction,
     qingdan_obligations,
     qingdan_settings_schema,
 )
+from qingdan_jinchang.quality import qingdan_quality_rules
 from qingdan_jinchang.settings import JinchangSettings
 
 __version__ = "0.1.0"
 __all__ = [
     "JinchangSettings",
     "__version__",
+    "qingdan_account_allocation",
     "qingdan_approval_chain",
     "qingdan_demo_dataset",
     "qingdan_element_requirements",
+    "qingdan_indicators",
     "qingdan_item_types",
     "qingdan_jurisdiction",
     "qingdan_obligations",
+    "qingdan_quality_rules",
     "qingdan_settings_schema",
 ]

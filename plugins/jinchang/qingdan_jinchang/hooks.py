@@ -7,15 +7,17 @@ import msgspec
 from qingdan import hookimpl
 from qingdan.core.catalog.vocab import ItemType
 from qingdan.core.hooktypes import (
+    AccountAllocation,
     ApprovalChain,
     ChangeKind,
     DemoDataset,
     ElementRequirements,
+    IndicatorSet,
     Jurisdiction,
     ObligationRule,
     SubjectSummary,
 )
-from qingdan_jinchang import chains, rules
+from qingdan_jinchang import chains, indicators, rules
 from qingdan_jinchang.settings import JinchangSettings
 
 
@@ -62,3 +64,13 @@ def qingdan_obligations(
     settings: JinchangSettings,
 ) -> list[ObligationRule]:
     return chains.obligations(kind, subject, changed_elements, settings)
+
+
+@hookimpl
+def qingdan_indicators(settings: JinchangSettings) -> IndicatorSet:
+    return indicators.indicator_set(settings)
+
+
+@hookimpl
+def qingdan_account_allocation() -> AccountAllocation:
+    return rules.account_allocation()

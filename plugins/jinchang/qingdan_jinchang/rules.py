@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from qingdan.core.catalog.vocab import ItemType
 from qingdan.core.defaults import GUIDE_MINIMUM, PUBLIC_SERVICE_MINIMUM
-from qingdan.core.hooktypes import DemoDataset, ElementRequirements, Jurisdiction
+from qingdan.core.hooktypes import (
+    AccountAllocation,
+    DemoDataset,
+    ElementRequirements,
+    Jurisdiction,
+    RoleAllocation,
+)
 from qingdan_jinchang.loader import decode, load
 from qingdan_jinchang.settings import DOCUMENT
 
@@ -48,3 +54,15 @@ def demo_dataset() -> DemoDataset:
 
 def _unique(names) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
+
+
+def account_allocation() -> AccountAllocation:
+    """第六条:市大数据中心对实施机构分配信息员、审核员账号。"""
+    rule = load("rules")["account_allocation"]
+    basis = f"《{DOCUMENT}》{rule['clause']}:{rule['text']}"
+    return AccountAllocation(
+        allocations=tuple(
+            RoleAllocation(allocator=a["allocator"], roles=tuple(a["roles"]), basis=basis)
+            for a in rule["allocations"]
+        )
+    )

@@ -68,6 +68,9 @@ def test_loaded_from_its_own_distribution(plugin):
         "qingdan_demo_dataset",
         "qingdan_approval_chain",
         "qingdan_obligations",
+        "qingdan_indicators",
+        "qingdan_quality_rules",
+        "qingdan_account_allocation",
     }
 
 
@@ -258,3 +261,12 @@ def test_demo_online_portal_is_the_provinces(demo):
 
 def test_demo_dataset_round_trips(demo):
     assert msgspec.convert(msgspec.to_builtins(demo), type(demo)) == demo
+
+
+def test_the_data_center_allocates_clerk_and_reviewer_accounts(plugin):
+    """第六条:市大数据中心对实施机构分配信息员、审核员账号."""
+    allocation = plugin.account_allocation(plugin.settings({}))
+    assert [(a.allocator, a.roles) for a in allocation.allocations] == [
+        ("data_center", ("clerk", "agency_reviewer"))
+    ]
+    assert "第六条" in allocation.allocations[0].basis

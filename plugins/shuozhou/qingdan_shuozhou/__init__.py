@@ -11,14 +11,17 @@
 
 from qingdan_shuozhou.hooks import (
     qingdan_approval_chain,
+    qingdan_campaign_template,
     qingdan_demo_dataset,
     qingdan_element_requirements,
+    qingdan_indicators,
     qingdan_item_types,
     qingdan_jurisdiction,
     qingdan_obligations,
     qingdan_settings_schema,
     qingdan_taxonomies,
 )
+from qingdan_shuozhou.quality import qingdan_quality_rules
 from qingdan_shuozhou.settings import ShuozhouSettings
 
 __version__ = "0.1.0"
@@ -26,11 +29,14 @@ __all__ = [
     "ShuozhouSettings",
     "__version__",
     "qingdan_approval_chain",
+    "qingdan_campaign_template",
     "qingdan_demo_dataset",
     "qingdan_element_requirements",
+    "qingdan_indicators",
     "qingdan_item_types",
     "qingdan_jurisdiction",
     "qingdan_obligations",
+    "qingdan_quality_rules",
     "qingdan_settings_schema",
     "qingdan_taxonomies",
 ]

@@ -8,15 +8,17 @@ from qingdan import hookimpl
 from qingdan.core.catalog.vocab import ItemType
 from qingdan.core.hooktypes import (
     ApprovalChain,
+    CampaignTemplate,
     ChangeKind,
     DemoDataset,
     ElementRequirements,
+    IndicatorSet,
     Jurisdiction,
     ObligationRule,
     SubjectSummary,
     Taxonomies,
 )
-from qingdan_shuozhou import chains, rules
+from qingdan_shuozhou import campaign, chains, indicators, rules
 from qingdan_shuozhou.settings import ShuozhouSettings
 
 
@@ -68,3 +70,13 @@ def qingdan_obligations(
     settings: ShuozhouSettings,
 ) -> list[ObligationRule]:
     return chains.obligations(kind, subject, changed_elements, settings)
+
+
+@hookimpl
+def qingdan_campaign_template(settings: ShuozhouSettings) -> CampaignTemplate:
+    return campaign.campaign_template(settings)
+
+
+@hookimpl
+def qingdan_indicators(settings: ShuozhouSettings) -> IndicatorSet:
+    return indicators.indicator_set(settings)

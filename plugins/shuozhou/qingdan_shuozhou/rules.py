@@ -65,6 +65,8 @@ def taxonomies(settings: ShuozhouSettings) -> Taxonomies:
     return Taxonomies(
         themes=fixed_themes() + local_themes(settings),
         service_kinds=service_kinds(),
+        # 三(二)2: items are classified by the 19+X themes only, not by free words.
+        themes_closed=bool(load("rules")["themes"].get("closed", False)),
     )
 
 

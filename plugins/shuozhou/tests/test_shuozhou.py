@@ -85,6 +85,9 @@ def test_loaded_from_its_own_distribution(plugin):
         "qingdan_demo_dataset",
         "qingdan_approval_chain",
         "qingdan_obligations",
+        "qingdan_campaign_template",
+        "qingdan_indicators",
+        "qingdan_quality_rules",
     }
 
 
