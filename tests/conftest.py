@@ -98,3 +98,13 @@ async def make_tenant(database, unique):
         return await build_tenant(plugin=plugin, slug=slug or f"t{unique}{next(_counter)}")
 
     return make
+
+
+@pytest.fixture
+def job_worker(database):
+    """A one-thread worker over a clean broker, running this test's jobs."""
+    from qingdan.core.testing.jobs import start_worker, stop_worker
+
+    worker = start_worker()
+    yield worker
+    stop_worker(worker)

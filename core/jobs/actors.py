@@ -5,9 +5,14 @@ from __future__ import annotations
 import dramatiq
 
 from qingdan.core.jobs.broker import broker  # noqa: F401 (sets the broker before actors bind)
+from qingdan.core.plugins import PluginError
+
+# A tenant whose plugin is not installed (or fails to load) stays so until an
+# administrator acts: its jobs fail at once instead of retrying for minutes.
+PER_TENANT = {"throws": (PluginError,)}
 
 
-@dramatiq.actor(queue_name="default", max_retries=3)
+@dramatiq.actor(queue_name="default", max_retries=3, **PER_TENANT)
 async def refresh_item_index(tenant_id: int) -> int:
     """Recopy every item's searchable columns from its current document."""
     from qingdan.core.catalog.services import refresh_index
@@ -17,7 +22,7 @@ async def refresh_item_index(tenant_id: int) -> int:
     return await refresh_index(ctx)
 
 
-@dramatiq.actor(queue_name="default", max_retries=3)
+@dramatiq.actor(queue_name="default", max_retries=3, **PER_TENANT)
 async def scan_deadlines(tenant_id: int) -> dict:
     """Publish what reached its effective date; remind, flag and escalate deadlines."""
     import msgspec
@@ -44,7 +49,7 @@ async def scan_all_tenants() -> int:
     return len(tenants)
 
 
-@dramatiq.actor(queue_name="default", max_retries=5, min_backoff=1000, max_backoff=60_000)
+@dramatiq.actor(queue_name="default", max_retries=5, min_backoff=1000, max_backoff=60_000, **PER_TENANT)
 async def generate_guide(tenant_id: int, item_id: int, version_id: int) -> list[int]:
     """Render and store the 办事指南 PDFs of a newly published version (once).
 
@@ -58,7 +63,7 @@ async def generate_guide(tenant_id: int, item_id: int, version_id: int) -> list[
     return [row.id for row in await generate_guides(ctx, item_id, version_id)]
 
 
-@dramatiq.actor(queue_name="default", max_retries=2, time_limit=30 * 60_000)
+@dramatiq.actor(queue_name="default", max_retries=2, time_limit=30 * 60_000, **PER_TENANT)
 async def export_list(tenant_id: int, run_id: int, spec: dict) -> int:
     """Write an export (core/exports) as the job run ``run_id``, with its progress."""
     from qingdan.core.errors import DomainError
@@ -70,7 +75,7 @@ async def export_list(tenant_id: int, run_id: int, spec: dict) -> int:
         return 0  # the run says what was wrong; another try would say it again
 
 
-@dramatiq.actor(queue_name="default", max_retries=3)
+@dramatiq.actor(queue_name="default", max_retries=3, **PER_TENANT)
 async def take_indicator_snapshot(tenant_id: int) -> int:
     """Take the tenant's indicator snapshot of today (once: a second run keeps the first)."""
     from qingdan.core.indicators.snapshots import take_snapshot
@@ -92,7 +97,7 @@ async def snapshot_all_tenants() -> int:
     return len(tenants)
 
 
-@dramatiq.actor(queue_name="default", max_retries=3)
+@dramatiq.actor(queue_name="default", max_retries=3, **PER_TENANT)
 async def issue_publication(tenant_id: int, day: str) -> int | None:
     """Issue the tenant's scheduled publication of ``day`` (ISO date, Shanghai), if its
     plugin's schedule falls on that day and the catalog changed; the new number or None.
@@ -122,7 +127,7 @@ async def publish_all_tenants() -> int:
     return len(tenants)
 
 
-@dramatiq.actor(queue_name="default", max_retries=3, time_limit=30 * 60_000)
+@dramatiq.actor(queue_name="default", max_retries=3, time_limit=30 * 60_000, **PER_TENANT)
 async def run_quality_check(tenant_id: int) -> dict:
     """Run the tenant-wide quality check (质检) and store what it found."""
     import msgspec

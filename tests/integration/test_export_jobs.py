@@ -8,7 +8,6 @@ closed, and data is checked between clients.
 
 from __future__ import annotations
 
-import asyncio
 import io
 import re
 from contextlib import asynccontextmanager
@@ -17,13 +16,13 @@ from urllib.parse import parse_qs, urlsplit
 
 import openpyxl
 import pytest
-from dramatiq import Worker
 from litestar.testing import AsyncTestClient
 
 from qingdan.core.catalog.services import create_item, publish_draft
 from qingdan.core.exports import ExportSpec, start_export
 from qingdan.core.jobs import runs
 from qingdan.core.testing import PASSWORD, SYSTEM
+from qingdan.core.testing.jobs import fresh_broker, settle, start_worker, stop_worker
 from qingdan.web.app import create_app
 
 pytestmark = [pytest.mark.db, pytest.mark.jobs]
@@ -33,21 +32,16 @@ CSRF_FIELD = re.compile(r'name="_csrf_token" value="([^"]+)"')
 
 @pytest.fixture
 def broker(database):
-    from qingdan.core.jobs import actors  # noqa: F401 (registers the actors)
-    from qingdan.core.jobs.broker import broker
-
-    broker.flush_all()
-    return broker
+    return fresh_broker()
 
 
 async def run_jobs(broker) -> None:
     """Start a worker, let it finish every queued job, stop it."""
-    worker = Worker(broker, worker_threads=1, worker_timeout=100)
-    worker.start()
+    worker = start_worker(clean=False)
     try:
-        await asyncio.to_thread(broker.join, "default", timeout=60_000)
+        await settle(worker)
     finally:
-        worker.stop()
+        stop_worker(worker)
 
 
 @asynccontextmanager

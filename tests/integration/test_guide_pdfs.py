@@ -10,7 +10,6 @@ import uuid
 from pathlib import Path
 
 import pytest
-from dramatiq import Worker
 
 from qingdan.core.audit.tables import AuditEntry
 from qingdan.core.catalog.services import create_item, get_item, publish_draft, save_draft
@@ -36,6 +35,8 @@ from qingdan.core.testing import SAMPLE_PLACE, SYSTEM, build_tenant
 # test_guides.py: pytest's default import mode needs unique test file names.)
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit"))
 from test_guides import assert_guide_pdf
+
+from qingdan.core.testing.jobs import settle
 
 pytestmark = pytest.mark.db
 
@@ -185,25 +186,13 @@ async def test_first_version_stays_downloadable_after_a_second_is_published(publ
 # The job ----------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def worker(database):
-    from qingdan.core.jobs import actors  # noqa: F401 (registers the actors)
-    from qingdan.core.jobs.broker import broker
-
-    broker.flush_all()
-    w = Worker(broker, worker_threads=1, worker_timeout=100)
-    w.start()
-    yield broker
-    w.stop()
-
-
-async def _run_all(broker):
+async def _run_all(worker):
     # Generous: two PDFs and a retry with backoff on a machine running other tests.
-    await asyncio.to_thread(broker.join, "default", timeout=180_000)
+    await settle(worker, timeout_s=180)
 
 
 @pytest.mark.jobs
-async def test_guide_job_sent_before_publication_commits_renders_once(published, worker):
+async def test_guide_job_sent_before_publication_commits_renders_once(published, job_worker):
     """As from inside the publishing transaction: the job may run before the version
     is published; it retries, then renders both PDFs; sent again, it adds nothing."""
     from qingdan.core.jobs.actors import generate_guide
@@ -221,11 +210,11 @@ async def test_guide_job_sent_before_publication_commits_renders_once(published,
     generate_guide.send(t.tenant_id, item.id, draft.id)
     await asyncio.sleep(0.3)
     await publish_draft(t.ctx, SYSTEM, item.id)
-    await _run_all(worker)
+    await _run_all(job_worker)
     rows = await t.ctx.scope.objects(GuideFile).where(GuideFile.version == draft.id)
     assert sorted(r.kind for r in rows) == ["print", "screen"]
 
     generate_guide.send(t.tenant_id, item.id, draft.id)
-    await _run_all(worker)
+    await _run_all(job_worker)
     again = await t.ctx.scope.objects(GuideFile).where(GuideFile.version == draft.id)
     assert sorted(r.id for r in again) == sorted(r.id for r in rows)

@@ -22,6 +22,7 @@ from qingdan.core.indicators.snapshots import today
 from qingdan.core.indicators.tables import IndicatorSnapshot
 from qingdan.core.tenancy import services as tenancy
 from qingdan.core.testing import SYSTEM, sample_entry_document, submitted_claim
+from qingdan.core.testing.jobs import settle
 from qingdan.core.workflow import services as wf
 from qingdan.core.workflow.obligations import open_obligations
 from qingdan.core.workflow.tables import ChangeStep, Obligation
@@ -422,30 +423,15 @@ async def test_a_days_snapshot_is_taken_once(make_tenant):
     assert taken
 
 
-@pytest.fixture
-def worker(database):
-    from dramatiq import Worker
-
-    from qingdan.core.jobs import actors  # noqa: F401 (registers the actors)
-    from qingdan.core.jobs.broker import broker
-
-    broker.flush_all()
-    w = Worker(broker, worker_threads=1, worker_timeout=100)
-    w.start()
-    yield broker
-    w.stop()
-
-
 @pytest.mark.jobs
-async def test_the_scheduled_job_takes_every_tenants_snapshot_once(make_tenant, worker):
-    import asyncio
+async def test_the_scheduled_job_takes_every_tenants_snapshot_once(make_tenant, job_worker):
 
     from qingdan.core.jobs.actors import snapshot_all_tenants
 
     t = await make_tenant()
     for _ in range(2):  # the scheduler's morning run, and again after a restart
         snapshot_all_tenants.send()
-        await asyncio.to_thread(worker.join, "default", timeout=60_000)
+        await settle(job_worker)
     rows = await t.ctx.scope.select(IndicatorSnapshot, IndicatorSnapshot.day)
     assert rows == [{"day": today()}]
 

@@ -1,34 +1,22 @@
 """Background jobs run on the configured broker: the stub (in-process) or Redis."""
 
-import asyncio
-
 import pytest
-from dramatiq import Worker
 
 from qingdan.core.catalog.services import create_item
 from qingdan.core.catalog.tables import Item
 from qingdan.core.testing import SYSTEM
+from qingdan.core.testing.jobs import settle
 
 pytestmark = [pytest.mark.db, pytest.mark.jobs]
 
 
-@pytest.fixture
-def worker(database):
-    from qingdan.core.jobs import actors  # noqa: F401 (registers the actors)
-    from qingdan.core.jobs.broker import broker
-
-    broker.flush_all()
-    w = Worker(broker, worker_threads=1, worker_timeout=100)
-    w.start()
-    yield broker
-    w.stop()
+async def _run_all(worker):
+    await settle(worker, timeout_s=60)
 
 
-async def _run_all(broker):
-    await asyncio.to_thread(broker.join, "default", timeout=30_000)
-
-
-async def test_refresh_index_job_restores_searchable_columns_and_is_idempotent(make_tenant, worker):
+async def test_refresh_index_job_restores_searchable_columns_and_is_idempotent(
+    make_tenant, job_worker
+):
     from qingdan.core.jobs.actors import refresh_item_index
 
     t = await make_tenant()
@@ -38,13 +26,13 @@ async def test_refresh_index_job_restores_searchable_columns_and_is_idempotent(m
     )
 
     refresh_item_index.send(t.tenant_id)
-    await _run_all(worker)
+    await _run_all(job_worker)
     row = await t.ctx.scope.get_row(Item, item.id)
     assert row["name"] == "样例许可事项"
     assert "样例许可事项" in row["search_text"] and item.impl_code not in ("", None)
 
     refresh_item_index.send(t.tenant_id)
-    await _run_all(worker)
+    await _run_all(job_worker)
     assert await t.ctx.scope.get_row(Item, item.id) == row
 
 
@@ -57,7 +45,7 @@ def test_broker_matches_configuration(database):
     assert type(broker).__name__ == ("StubBroker" if is_inprocess() else "RedisBroker")
 
 
-async def test_deadline_scan_job_escalates_and_mails_once(make_tenant, worker):
+async def test_deadline_scan_job_escalates_and_mails_once(make_tenant, job_worker):
     """The scheduled scan, run as a job: overdue work is escalated and mailed, once."""
     import socket
     from datetime import timedelta
@@ -103,9 +91,9 @@ async def test_deadline_scan_job_escalates_and_mails_once(make_tenant, worker):
         ).where(ChangeStep.change_request == cr.id)
 
         scan_deadlines.send(t.tenant_id)
-        await _run_all(worker)
+        await _run_all(job_worker)
         scan_deadlines.send(t.tenant_id)
-        await _run_all(worker)
+        await _run_all(job_worker)
 
         principal = await tenancy.load_principal(boss.id)
         escalations = [n for n in await notices_for(t.ctx, principal) if n["kind"] == "escalation"]
@@ -120,3 +108,24 @@ async def test_deadline_scan_job_escalates_and_mails_once(make_tenant, worker):
     finally:
         set_settings(original)
         smtp.stop()
+
+
+async def test_a_tenant_whose_plugin_is_gone_does_not_hold_up_the_others(make_tenant, job_worker):
+    """The nightly fan-out: one tenant's plugin is no longer installed. Its job fails
+    at once (no retries for minutes, which would also hold up the queue), the others
+    get their snapshot."""
+    from qingdan.core.indicators.tables import IndicatorSnapshot
+    from qingdan.core.jobs.actors import snapshot_all_tenants
+    from qingdan.core.tenancy.tables import Tenant
+
+    gone, kept = await make_tenant(), await make_tenant()
+    await Tenant.update({Tenant.plugin: "uninstalled_city"}).where(Tenant.id == gone.tenant_id)
+    try:
+        snapshot_all_tenants.send()
+        # Under dramatiq's first retry backoff (15 s): a retry would time this out.
+        await settle(job_worker, timeout_s=12)
+        assert await kept.ctx.scope.count(IndicatorSnapshot) == 1
+        assert await IndicatorSnapshot.count().where(IndicatorSnapshot.tenant == gone.tenant_id) == 0
+    finally:
+        # Later fan-outs in this run should not meet it again.
+        await Tenant.update({Tenant.active: False}).where(Tenant.id == gone.tenant_id)

@@ -49,6 +49,7 @@ from qingdan.core.testing import (
     conformance,
     sample_entry_document,
 )
+from qingdan.core.testing.jobs import settle
 from qingdan.core.workflow.services import _set_item_status
 from qingdan.web.app import create_app
 
@@ -206,26 +207,12 @@ async def test_numbers_run_without_gaps_even_when_issued_at_once(database):
         await pubs.issue_publication(t.ctx, principal, expected_latest=6)
 
 
-@pytest.fixture
-def worker(database):
-    from dramatiq import Worker
-
-    from qingdan.core.jobs import actors  # noqa: F401 (registers the actors)
-    from qingdan.core.jobs.broker import broker
-
-    broker.flush_all()
-    w = Worker(broker, worker_threads=1, worker_timeout=100)
-    w.start()
-    yield broker
-    w.stop()
-
-
-async def _run(broker, _message) -> None:
-    await asyncio.to_thread(broker.join, "default", timeout=60_000)
+async def _run(worker, _message) -> None:
+    await settle(worker)
 
 
 @pytest.mark.jobs
-async def test_the_scheduled_job_issues_only_when_something_changed(worker):
+async def test_the_scheduled_job_issues_only_when_something_changed(job_worker):
     from qingdan.core.jobs.actors import issue_publication
 
     t = await tenant()
@@ -237,12 +224,12 @@ async def test_the_scheduled_job_issues_only_when_something_changed(worker):
     assert not pubs.publication_due(PublicationSchedule.none, friday)
 
     # Core's default schedule is daily: the job issues one, then, run again, nothing.
-    await _run(worker, issue_publication.send(t.tenant_id, friday.isoformat()))
+    await _run(job_worker, issue_publication.send(t.tenant_id, friday.isoformat()))
     assert await pubs.latest_number(t.ctx) == 1
-    await _run(worker, issue_publication.send(t.tenant_id, friday.isoformat()))
+    await _run(job_worker, issue_publication.send(t.tenant_id, friday.isoformat()))
     assert await pubs.latest_number(t.ctx) == 1
     await publish(t, item.id, acceptance_conditions="新的受理条件。")
-    await _run(worker, issue_publication.send(t.tenant_id, "2026-11-28"))
+    await _run(job_worker, issue_publication.send(t.tenant_id, "2026-11-28"))
     assert await pubs.latest_number(t.ctx) == 2
     latest = (await pubs.list_publications(t.ctx))[0]
     assert latest.kind == "scheduled" and latest.issued_by == "定时公布"

@@ -1,31 +1,17 @@
 """The nightly 质检: the scheduler queues it, the job runs the tenant check."""
 
-import asyncio
-
 import pytest
-from dramatiq import Worker
 
 from qingdan.core.catalog.services import create_item, get_item, save_draft
 from qingdan.core.catalog.validation import dump_document
 from qingdan.core.checks.services import latest_run, open_findings_by_agency
 from qingdan.core.testing import SAMPLE_PLACE, SYSTEM
+from qingdan.core.testing.jobs import settle
 
 pytestmark = [pytest.mark.db, pytest.mark.jobs]
 
 
-@pytest.fixture
-def worker(database):
-    from qingdan.core.jobs import actors  # noqa: F401 (registers the actors)
-    from qingdan.core.jobs.broker import broker
-
-    broker.flush_all()
-    w = Worker(broker, worker_threads=1, worker_timeout=100)
-    w.start()
-    yield broker
-    w.stop()
-
-
-async def test_the_scheduled_job_runs_the_tenant_check_once_per_run(make_tenant, worker):
+async def test_the_scheduled_job_runs_the_tenant_check_once_per_run(make_tenant, job_worker):
     from qingdan.core.jobs.actors import run_quality_check
 
     t = await make_tenant()
@@ -35,14 +21,14 @@ async def test_the_scheduled_job_runs_the_tenant_check_once_per_run(make_tenant,
     await save_draft(t.ctx, SYSTEM, item.id, doc, detail.item["lock_version"])
 
     run_quality_check.send(t.tenant_id)
-    await asyncio.to_thread(worker.join, "default", timeout=60_000)
+    await settle(job_worker)
     run = await latest_run(t.ctx)
     assert run["trigger"] == "schedule" and run["items_checked"] == 1
     counts = await open_findings_by_agency(t.ctx.scope)
     assert counts[t.agency_ids[0]] >= 1
 
     run_quality_check.send(t.tenant_id)
-    await asyncio.to_thread(worker.join, "default", timeout=60_000)
+    await settle(job_worker)
     again = await latest_run(t.ctx)
     assert again["id"] != run["id"] and (again["new_findings"], again["resolved_findings"]) == (
         0,

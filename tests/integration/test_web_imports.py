@@ -12,7 +12,6 @@ from contextlib import asynccontextmanager
 from html import unescape
 
 import pytest
-from dramatiq import Worker
 from litestar.testing import AsyncTestClient
 from openpyxl import load_workbook
 
@@ -21,6 +20,7 @@ from qingdan.core.imports.tables import ApiToken, ClaimTask, ImportBatch
 from qingdan.core.jobs import runs
 from qingdan.core.tenancy import services as tenancy
 from qingdan.core.testing import PASSWORD
+from qingdan.core.testing.jobs import fresh_broker, start_worker, stop_worker
 from qingdan.core.workflow import services as wf
 from qingdan.web.app import create_app
 from qingdan.web.controllers import imports as import_pages
@@ -277,11 +277,7 @@ async def test_a_token_is_shown_once_kept_hashed_and_revoked_by_the_tenant_admin
 
 @pytest.fixture
 def broker(database):
-    from qingdan.core.jobs import actors  # noqa: F401 (registers the actors)
-    from qingdan.core.jobs.broker import broker
-
-    broker.flush_all()
-    return broker
+    return fresh_broker()
 
 
 @pytest.mark.jobs
@@ -297,8 +293,7 @@ async def test_a_large_file_is_imported_as_a_job_with_progress(make_tenant, brok
             c, f"{base}/", f"{base}/", "坏文件.json", release([{"base_code": "1", "name": "甲"}])
         )
         bad_url = bad.headers["location"]
-    worker = Worker(broker, worker_threads=1, worker_timeout=100)
-    worker.start()
+    worker = start_worker(clean=False)
     # Wait for these two runs, not for the whole queue: another test's retrying
     # job in the same process must not decide this one.
     ids = [int(u.rsplit("/", 1)[1]) for u in (run_url, bad_url)]
@@ -309,7 +304,7 @@ async def test_a_large_file_is_imported_as_a_job_with_progress(make_tenant, brok
                 break
             await asyncio.sleep(0.1)
     finally:
-        worker.stop()
+        stop_worker(worker)
     run = await runs.get_run(t.ctx.scope, int(run_url.rsplit("/", 1)[1]))
     assert run["status"] == "done" and run["done"] == run["total"] == 2
     assert "新增2项" in run["message"] and run["result_url"].startswith(f"{base}/")
