@@ -27,9 +27,14 @@ _PG_DB = f"qingdan_test_{uuid.uuid4().hex[:10]}"
 os.environ["QINGDAN_DATA_DIR"] = _TMP
 BROKER = os.environ.get("QINGDAN_TEST_BROKER", "stub")
 if BROKER == "redis":
-    os.environ["QINGDAN_REDIS_URL"] = os.environ.get(
-        "QINGDAN_TEST_REDIS_URL", "redis://127.0.0.1:6379/15"
-    )
+    _redis = os.environ.get("QINGDAN_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    _xdist = os.environ.get("PYTEST_XDIST_WORKER", "")  # gw0, gw1, ... under -n
+    if _xdist:
+        # Each test process its own Redis database (15, 14, ...): a test flushes
+        # its broker and must not drop another process's messages.
+        _base, _, _db = _redis.rpartition("/")
+        _redis = f"{_base}/{int(_db or 0) - int(_xdist[2:])}"
+    os.environ["QINGDAN_REDIS_URL"] = _redis
 else:
     os.environ.pop("QINGDAN_REDIS_URL", None)
 os.environ["QINGDAN_SECRET_KEY"] = "test-secret-key-not-for-production"

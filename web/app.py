@@ -138,6 +138,9 @@ def create_app(settings: Settings | None = None, inprocess_jobs: bool = False) -
                 worker.shutdown(wait=False)
             else:
                 worker.stop()
+        # The same app may start again (tests share one): begin from nothing.
+        tasks.clear()
+        workers.clear()
         await db.close_pool()
 
     session = SignedCookieConfig(

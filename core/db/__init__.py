@@ -36,7 +36,9 @@ def build_engine(database_url: str) -> Engine:
         # the file, so setting it once here holds for every later connection.
         with sqlite3.connect(path, timeout=SQLITE_BUSY_TIMEOUT_S) as conn:
             conn.execute("PRAGMA journal_mode=WAL")
-        return SQLiteEngine(path=str(path), timeout=SQLITE_BUSY_TIMEOUT_S)
+        from qingdan.core.db.sqlite_pool import PooledSQLiteEngine
+
+        return PooledSQLiteEngine(path=str(path), timeout=SQLITE_BUSY_TIMEOUT_S)
     if database_url.startswith(("postgres://", "postgresql://")):
         return PostgresEngine(config={"dsn": database_url}, log_queries=False)
     raise ValueError(
@@ -51,6 +53,8 @@ def connect(settings: Settings) -> Engine:
     from qingdan.core.db.registry import all_tables
 
     engine = build_engine(settings.database_url)
+    if _engine is not None and hasattr(_engine, "dispose"):
+        _engine.dispose()  # its idle SQLite connections; queries in flight finish
     _engine = engine
     piccolo_conf.DB = engine
     for table in all_tables():

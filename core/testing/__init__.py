@@ -8,11 +8,13 @@ platform's behaviour against their own jurisdiction.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from qingdan.core.audit.services import Actor
 from qingdan.core.catalog.codes import USCC, DivisionCode
 from qingdan.core.catalog.services import create_catalog_entry
 from qingdan.core.catalog.tables import CatalogEntry
+from qingdan.core.db import atomic
 from qingdan.core.plugins import Registry, get_registry, load_plugin, set_registry
 from qingdan.core.tenancy import services as tenancy
 from qingdan.core.tenancy.context import TenantContext, load_context
@@ -80,7 +82,13 @@ async def build_tenant(plugin: str = "sample", slug: str = "sample") -> TenantFi
     if plugin not in registry.names() and plugin == "sample":
         use_sample_plugin()
         registry = get_registry()
-    jurisdiction = registry.get(plugin).jurisdiction
+    # One transaction: a test suite builds a tenant per test, and some thirty
+    # commits each would cost more than the test itself.
+    async with atomic():
+        return await _build_tenant(registry.get(plugin).jurisdiction, plugin, slug)
+
+
+async def _build_tenant(jurisdiction: Any, plugin: str, slug: str) -> TenantFixture:
     tenant = await tenancy.create_tenant(SYSTEM, slug, f"{jurisdiction.name}({slug})", plugin)
     ctx = await load_context(tenant_id=tenant.id)
     scope = ctx.scope

@@ -133,16 +133,20 @@ async def fill_claimed_item(page, material: str) -> None:
     await add_row(page, "complaints", "监督投诉方式", {"value": "12345", "kind": "phone"})
     await page.locator("#el-online_depth").select_option("IV")
     await page.locator("#el-visits").fill("0")
-    await fill_every_missing(page)
+    # The missing list may still name what was just filled (it is redrawn as the
+    # clerk types): filling those again would overwrite row 1 with 示例.
+    done = ("materials", "locations", "consultation", "complaints", "online_depth", "visits")
+    await fill_every_missing(page, skip={f"el-{name}" for name in done})
 
 
-async def fill_every_missing(page) -> list[str]:
-    """Fill all the elements the editor lists as missing; their titles."""
+async def fill_every_missing(page, skip: set[str] = frozenset()) -> list[str]:
+    """Fill all the elements the editor lists as missing (but ``skip``); their titles."""
     links = page.locator(".missing-list a")
     titles = await links.all_inner_texts()
     targets = [(await a.get_attribute("href")).lstrip("#") for a in await links.all()]
     for target in targets:
-        await fill_missing(page, target)
+        if target not in skip:
+            await fill_missing(page, target)
     return titles
 
 

@@ -21,7 +21,7 @@ from qingdan.core.catalog.services import create_catalog_entry, create_item, pub
 from qingdan.core.tenancy import services as tenancy
 from qingdan.core.tenancy.context import load_context
 from qingdan.core.testing import PASSWORD, SYSTEM, sample_entry_document
-from qingdan.web.app import create_app
+from qingdan.web.testing import shared_app
 
 pytestmark = pytest.mark.db
 
@@ -101,7 +101,7 @@ async def test_a_plugin_without_targets_shows_none(make_tenant):
 
 @asynccontextmanager
 async def client():
-    async with AsyncTestClient(app=create_app()) as c:
+    async with AsyncTestClient(app=shared_app()) as c:
         yield c
 
 

@@ -42,7 +42,8 @@ from qingdan.core.catalog.validation import (
 from qingdan.core.hooktypes import ChangeKind
 from qingdan.core.testing import PASSWORD
 from qingdan.core.workflow import services as wf
-from qingdan.web.app import CSRF_COOKIE, CSRF_HEADER, create_app
+from qingdan.web.app import CSRF_COOKIE, CSRF_HEADER
+from qingdan.web.testing import shared_app
 
 pytestmark = pytest.mark.db
 
@@ -311,7 +312,7 @@ async def scene(database):
         "number": publication.number,
     }
     print(f"\nscene built in {time.monotonic() - started:.1f}s; {len(payloads)} payloads")
-    async with AsyncTestClient(app=create_app()) as client:
+    async with AsyncTestClient(app=shared_app()) as client:
         yield Scene(world, payloads, skipped, client, {})
 
 

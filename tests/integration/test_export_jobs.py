@@ -23,7 +23,7 @@ from qingdan.core.exports import ExportSpec, start_export
 from qingdan.core.jobs import runs
 from qingdan.core.testing import PASSWORD, SYSTEM
 from qingdan.core.testing.jobs import fresh_broker, settle, start_worker, stop_worker
-from qingdan.web.app import create_app
+from qingdan.web.testing import shared_app
 
 pytestmark = [pytest.mark.db, pytest.mark.jobs]
 
@@ -46,7 +46,7 @@ async def run_jobs(broker) -> None:
 
 @asynccontextmanager
 async def signed_in(slug: str, username: str):
-    async with AsyncTestClient(app=create_app()) as c:
+    async with AsyncTestClient(app=shared_app()) as c:
         page = await c.get(f"/t/{slug}/login")
         r = await c.post(
             f"/t/{slug}/login",

@@ -14,14 +14,14 @@ from qingdan.core.imports.tables import ApiToken, ImportBatch
 from qingdan.core.imports.tokens import create_token, revoke_token
 from qingdan.core.tenancy import services as tenancy
 from qingdan.core.testing import submitted_claim
-from qingdan.web.app import create_app
+from qingdan.web.testing import shared_app
 
 pytestmark = pytest.mark.db
 
 
 @asynccontextmanager
 async def client():
-    async with AsyncTestClient(app=create_app()) as c:
+    async with AsyncTestClient(app=shared_app()) as c:
         yield c
 
 

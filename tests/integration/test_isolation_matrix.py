@@ -36,7 +36,8 @@ from qingdan.core.catalog.lists import list_specs
 from qingdan.core.tenancy import services as tenancy
 from qingdan.core.tenancy.schemas import Role
 from qingdan.core.testing import PASSWORD, SYSTEM
-from qingdan.web.app import CSRF_COOKIE, CSRF_HEADER, create_app
+from qingdan.web.app import CSRF_COOKIE, CSRF_HEADER
+from qingdan.web.testing import shared_app
 
 pytestmark = pytest.mark.db
 
@@ -191,7 +192,7 @@ async def worlds(database):
 async def matrix(worlds):
     a, b = worlds
     kinds = [s.kind.value for s in list_specs(a.t.ctx)]
-    async with AsyncTestClient(app=create_app()) as client:
+    async with AsyncTestClient(app=shared_app()) as client:
         yield Matrix(client, a, b, kinds[0] if kinds else "none")
 
 

@@ -12,7 +12,7 @@ from litestar.testing import AsyncTestClient
 from qingdan.core.errors import NotFound
 from qingdan.core.jobs import runs
 from qingdan.core.testing import PASSWORD
-from qingdan.web.app import create_app
+from qingdan.web.testing import shared_app
 
 pytestmark = pytest.mark.db
 
@@ -21,7 +21,7 @@ CSRF_FIELD = re.compile(r'name="_csrf_token" value="([^"]+)"')
 
 @asynccontextmanager
 async def signed_in(slug: str, username: str):
-    async with AsyncTestClient(app=create_app()) as c:
+    async with AsyncTestClient(app=shared_app()) as c:
         page = await c.get(f"/t/{slug}/login")
         token = CSRF_FIELD.search(page.text).group(1)
         r = await c.post(

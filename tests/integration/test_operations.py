@@ -16,6 +16,7 @@ from litestar.testing import AsyncTestClient
 from qingdan.core.config import get_settings
 from qingdan.core.ops.logs import JsonFormatter, RequestIdFilter
 from qingdan.web.app import create_app
+from qingdan.web.testing import shared_app
 
 pytestmark = pytest.mark.db
 
@@ -24,14 +25,14 @@ DEAD_REDIS = "redis://127.0.0.1:1/0"
 
 
 async def test_healthz_answers_without_touching_dependencies(database):
-    async with AsyncTestClient(app=create_app()) as c:
+    async with AsyncTestClient(app=shared_app()) as c:
         r = await c.get("/healthz")
     assert r.status_code == 200 and r.json() == {"status": "ok"}
     assert "set-cookie" not in r.headers
 
 
 async def test_readyz_reports_the_database_and_redis(database):
-    async with AsyncTestClient(app=create_app()) as c:
+    async with AsyncTestClient(app=shared_app()) as c:
         r = await c.get("/readyz")
     assert r.status_code == 200, r.text
     body = r.json()
@@ -51,7 +52,7 @@ async def test_readyz_is_503_naming_redis_when_redis_is_unreachable(database):
 
 async def test_metrics_count_requests_by_route_template_not_raw_path(database, make_tenant):
     t = await make_tenant()
-    async with AsyncTestClient(app=create_app()) as c:
+    async with AsyncTestClient(app=shared_app()) as c:
         await c.get(f"/p/{t.slug}/")
         await c.get("/p/no-such-tenant/")
         r = await c.get("/metrics")
@@ -74,7 +75,7 @@ async def test_request_id_is_echoed_generated_and_in_every_log_line(database):
     logging.getLogger("qingdan.access").addHandler(handler)
     logging.getLogger("qingdan.access").setLevel(logging.INFO)
     try:
-        async with AsyncTestClient(app=create_app()) as c:
+        async with AsyncTestClient(app=shared_app()) as c:
             given = await c.get("/", headers={"X-Request-ID": "proxy-abc.123"})
             made = await c.get("/")
             hostile = await c.get("/", headers={"X-Request-ID": "x\r\ny<script>"})
@@ -118,7 +119,7 @@ async def test_a_job_sent_while_the_broker_is_down_is_kept_and_sent_when_it_is_b
         ("refresh_item_index", [t.tenant_id])
     ]
     # The page says background work is delayed instead of failing.
-    async with AsyncTestClient(app=create_app()) as c:
+    async with AsyncTestClient(app=shared_app()) as c:
         page = await c.get(f"/t/{t.slug}/login")
     assert page.status_code == 200 and "后台任务暂时延迟" in page.text
 

@@ -36,7 +36,7 @@ from qingdan.core.tenancy import services as tenancy
 from qingdan.core.tenancy.context import load_context
 from qingdan.core.testing import SAMPLE_PLACE, SYSTEM, build_tenant, sample_entry_document
 from qingdan.core.workflow import services as wf
-from qingdan.web.app import create_app
+from qingdan.web.testing import shared_app
 
 pytestmark = [pytest.mark.db, pytest.mark.usefixtures("database")]
 
@@ -45,7 +45,7 @@ HX = {"HX-Request": "true", "HX-Target": "results"}
 
 @asynccontextmanager
 async def client():
-    async with AsyncTestClient(app=create_app()) as c:
+    async with AsyncTestClient(app=shared_app()) as c:
         yield c
 
 

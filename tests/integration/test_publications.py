@@ -51,7 +51,7 @@ from qingdan.core.testing import (
 )
 from qingdan.core.testing.jobs import settle
 from qingdan.core.workflow.services import _set_item_status
-from qingdan.web.app import create_app
+from qingdan.web.testing import shared_app
 
 pytestmark = pytest.mark.db
 
@@ -499,7 +499,7 @@ async def test_tenants_never_see_each_others_publications(database):
 
 @asynccontextmanager
 async def client():
-    async with AsyncTestClient(app=create_app()) as c:
+    async with AsyncTestClient(app=shared_app()) as c:
         yield c
 
 

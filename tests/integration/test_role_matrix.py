@@ -43,6 +43,7 @@ from qingdan.core.testing import PASSWORD, SYSTEM, sample_entry_document
 from qingdan.core.workflow import services as wf
 from qingdan.web.app import CSRF_COOKIE, CSRF_HEADER, create_app
 from qingdan.web.controllers.changes import ACTION_FIELDS
+from qingdan.web.testing import shared_app
 
 pytestmark = pytest.mark.db
 
@@ -612,7 +613,7 @@ async def env(database):
     # A bulletin's layout is the indicators suite's business; here only who may issue one.
     bulletins.render_bulletin_pdf = lambda **_: sw.PDF
     try:
-        async with AsyncTestClient(app=create_app()) as client:
+        async with AsyncTestClient(app=shared_app()) as client:
             e = Env(client, world, other.id)
             await e.sign_in_all(username)
             await e.read_forms()

@@ -19,7 +19,7 @@ from qingdan.core.catalog.services import create_catalog_entry, create_item
 from qingdan.core.tenancy.schemas import Role
 from qingdan.core.tenancy.services import create_user, grant_role
 from qingdan.core.testing import PASSWORD, SYSTEM, sample_entry_document
-from qingdan.web.app import create_app
+from qingdan.web.testing import shared_app
 
 pytestmark = pytest.mark.db
 
@@ -29,7 +29,7 @@ CSRF_FIELD = re.compile(r'name="_csrf_token" value="([^"]+)"')
 
 @asynccontextmanager
 async def client():
-    async with AsyncTestClient(app=create_app()) as c:
+    async with AsyncTestClient(app=shared_app()) as c:
         yield c
 
 

@@ -13,7 +13,7 @@ from litestar.testing import AsyncTestClient
 
 from qingdan.core.tenancy.services import list_users
 from qingdan.core.testing import PASSWORD
-from qingdan.web.app import create_app
+from qingdan.web.testing import shared_app
 
 pytestmark = pytest.mark.db
 
@@ -23,7 +23,7 @@ NEW_PASSWORD = "Kaihu-2026-strong"
 
 @asynccontextmanager
 async def client():
-    async with AsyncTestClient(app=create_app()) as c:
+    async with AsyncTestClient(app=shared_app()) as c:
         yield c
 
 

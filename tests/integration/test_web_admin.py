@@ -18,7 +18,7 @@ from qingdan.core.catalog.codes import USCC
 from qingdan.core.tenancy.context import load_context
 from qingdan.core.tenancy.services import list_agencies, list_divisions, list_users
 from qingdan.core.testing import PASSWORD
-from qingdan.web.app import create_app
+from qingdan.web.testing import shared_app
 
 pytestmark = pytest.mark.db
 
@@ -28,7 +28,7 @@ PAGES = ["/", "/divisions", "/agencies", "/users", "/settings"]
 
 @asynccontextmanager
 async def client():
-    async with AsyncTestClient(app=create_app()) as c:
+    async with AsyncTestClient(app=shared_app()) as c:
         yield c
 
 

@@ -27,8 +27,8 @@ from qingdan.core.calendar import (
 )
 from qingdan.core.calendar.services import builtin_schedule, get_schedule
 from qingdan.core.testing import PASSWORD, SYSTEM
-from qingdan.web.app import create_app
 from qingdan.web.controllers.calendar import default_year
+from qingdan.web.testing import shared_app
 
 pytestmark = pytest.mark.db
 
@@ -40,7 +40,7 @@ PROVISIONAL_BANNER = "暂无官方放假安排:期限暂按周末推算,标注�
 
 @asynccontextmanager
 async def client():
-    async with AsyncTestClient(app=create_app()) as c:
+    async with AsyncTestClient(app=shared_app()) as c:
         yield c
 
 

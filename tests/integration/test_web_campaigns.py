@@ -23,7 +23,7 @@ from qingdan.core.catalog.services import create_catalog_entry, create_item
 from qingdan.core.tenancy import services as tenancy
 from qingdan.core.tenancy.schemas import Role
 from qingdan.core.testing import PASSWORD, SYSTEM
-from qingdan.web.app import create_app
+from qingdan.web.testing import shared_app
 
 pytestmark = pytest.mark.db
 
@@ -44,7 +44,7 @@ SEED = {
 
 @asynccontextmanager
 async def client():
-    async with AsyncTestClient(app=create_app()) as c:
+    async with AsyncTestClient(app=shared_app()) as c:
         yield c
 
 

@@ -20,7 +20,7 @@ from qingdan.core.tenancy import services as tenancy
 from qingdan.core.testing import PASSWORD, SYSTEM, sample_entry_document, submitted_claim
 from qingdan.core.workflow import services as wf
 from qingdan.core.workflow.catalog_changes import submit_catalog_change
-from qingdan.web.app import create_app
+from qingdan.web.testing import shared_app
 
 pytestmark = pytest.mark.db
 
@@ -36,7 +36,7 @@ CANCEL = {
 
 @asynccontextmanager
 async def client():
-    async with AsyncTestClient(app=create_app()) as c:
+    async with AsyncTestClient(app=shared_app()) as c:
         yield c
 
 

@@ -15,7 +15,7 @@ from qingdan.core.catalog.validation import dump_document
 from qingdan.core.tenancy import services as tenancy
 from qingdan.core.testing import PASSWORD, SAMPLE_PLACE, SYSTEM
 from qingdan.core.workflow import services as wf
-from qingdan.web.app import create_app
+from qingdan.web.testing import shared_app
 
 pytestmark = pytest.mark.db
 
@@ -25,7 +25,7 @@ CATCH_ALL = [{"name": "其他材料", "source": "applicant", "necessity": "optio
 
 @asynccontextmanager
 async def client():
-    async with AsyncTestClient(app=create_app()) as c:
+    async with AsyncTestClient(app=shared_app()) as c:
         yield c
 
 

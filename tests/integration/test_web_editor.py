@@ -39,7 +39,7 @@ from qingdan.core.tenancy import services as tenancy
 from qingdan.core.tenancy.schemas import Role
 from qingdan.core.testing import PASSWORD, SAMPLE_PLACE, SYSTEM, submitted_claim
 from qingdan.core.workflow import services as wf
-from qingdan.web.app import create_app
+from qingdan.web.testing import shared_app
 
 pytestmark = pytest.mark.db
 
@@ -48,7 +48,7 @@ CSRF_FIELD = re.compile(r'name="_csrf_token" value="([^"]+)"')
 
 @asynccontextmanager
 async def client():
-    async with AsyncTestClient(app=create_app()) as c:
+    async with AsyncTestClient(app=shared_app()) as c:
         yield c
 
 

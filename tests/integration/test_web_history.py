@@ -18,7 +18,7 @@ from qingdan.core.hooktypes import ChangeKind
 from qingdan.core.tenancy import services as tenancy
 from qingdan.core.testing import PASSWORD
 from qingdan.core.workflow import services as wf
-from qingdan.web.app import create_app
+from qingdan.web.testing import shared_app
 
 pytestmark = pytest.mark.db
 
@@ -27,7 +27,7 @@ CSRF_FIELD = re.compile(r'name="_csrf_token" value="([^"]+)"')
 
 @asynccontextmanager
 async def client():
-    async with AsyncTestClient(app=create_app()) as c:
+    async with AsyncTestClient(app=shared_app()) as c:
         yield c
 
 

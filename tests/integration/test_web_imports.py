@@ -22,8 +22,8 @@ from qingdan.core.tenancy import services as tenancy
 from qingdan.core.testing import PASSWORD
 from qingdan.core.testing.jobs import fresh_broker, start_worker, stop_worker
 from qingdan.core.workflow import services as wf
-from qingdan.web.app import create_app
 from qingdan.web.controllers import imports as import_pages
+from qingdan.web.testing import shared_app
 
 pytestmark = pytest.mark.db
 
@@ -33,7 +33,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 @asynccontextmanager
 async def signed_in(slug: str, username: str):
-    async with AsyncTestClient(app=create_app()) as c:
+    async with AsyncTestClient(app=shared_app()) as c:
         page = await c.get(f"/t/{slug}/login")
         r = await c.post(
             f"/t/{slug}/login",

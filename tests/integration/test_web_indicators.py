@@ -24,7 +24,7 @@ from qingdan.core.tenancy import services as tenancy
 from qingdan.core.tenancy.tables import Agency, Division
 from qingdan.core.testing import PASSWORD, SYSTEM
 from qingdan.core.workflow.tables import ChangeRequest, ChangeStep, Obligation
-from qingdan.web.app import create_app
+from qingdan.web.testing import shared_app
 
 pytestmark = pytest.mark.db
 
@@ -34,7 +34,7 @@ CHART_JSON = re.compile(r'<script type="application/json" id="indicator-chart-da
 
 @asynccontextmanager
 async def client():
-    async with AsyncTestClient(app=create_app()) as c:
+    async with AsyncTestClient(app=shared_app()) as c:
         yield c
 
 

@@ -30,7 +30,7 @@ from qingdan.core.doorstep import services as doorstep
 from qingdan.core.tenancy import services as tenancy
 from qingdan.core.tenancy.tables import Division
 from qingdan.core.testing import PASSWORD, SAMPLE_PLACE, SYSTEM, sample_entry_document
-from qingdan.web.app import create_app
+from qingdan.web.testing import shared_app
 
 pytestmark = pytest.mark.db
 
@@ -40,7 +40,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 @asynccontextmanager
 async def client():
-    async with AsyncTestClient(app=create_app()) as c:
+    async with AsyncTestClient(app=shared_app()) as c:
         yield c
 
 

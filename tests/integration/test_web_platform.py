@@ -16,7 +16,7 @@ from qingdan.core.audit.services import entries_for
 from qingdan.core.tenancy.schemas import Role
 from qingdan.core.tenancy.services import create_user, grant_role, list_tenants, list_users
 from qingdan.core.testing import PASSWORD, SYSTEM
-from qingdan.web.app import create_app
+from qingdan.web.testing import shared_app
 
 pytestmark = pytest.mark.db
 
@@ -25,7 +25,7 @@ CSRF_FIELD = re.compile(r'name="_csrf_token" value="([^"]+)"')
 
 @asynccontextmanager
 async def client():
-    async with AsyncTestClient(app=create_app()) as c:
+    async with AsyncTestClient(app=shared_app()) as c:
         yield c
 
 

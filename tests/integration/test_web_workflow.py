@@ -21,7 +21,7 @@ from qingdan.core.testing import PASSWORD
 from qingdan.core.workflow import services as wf
 from qingdan.core.workflow.obligations import open_obligations
 from qingdan.core.workflow.schemas import ChangeStatus
-from qingdan.web.app import create_app
+from qingdan.web.testing import shared_app
 
 pytestmark = pytest.mark.db
 
@@ -32,7 +32,7 @@ HX_CHANGE = {"HX-Request": "true", "HX-Target": "change"}
 
 @asynccontextmanager
 async def client():
-    async with AsyncTestClient(app=create_app()) as c:
+    async with AsyncTestClient(app=shared_app()) as c:
         yield c
 
 
