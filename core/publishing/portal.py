@@ -28,7 +28,7 @@ from qingdan.core.catalog.tables import CatalogEntry, Item, ItemVersion
 from qingdan.core.catalog.validation import validate_document
 from qingdan.core.catalog.vocab import ItemStatus, ItemType, Level, ServiceKind
 from qingdan.core.errors import NotFound
-from qingdan.core.publishing.guides import time_limit_text
+from qingdan.core.publishing.guides import Guide, guide_for, time_limit_text
 from qingdan.core.publishing.search import (
     AUDIENCE_GROUPS,
     FACET,
@@ -38,7 +38,12 @@ from qingdan.core.publishing.search import (
     normalize,
     search,
 )
-from qingdan.core.publishing.services import PUBLIC_GUIDE_PATH, GuideKind, published_guides
+from qingdan.core.publishing.services import (
+    PUBLIC_GUIDE_PATH,
+    GuideKind,
+    guide_url,
+    published_guides,
+)
 from qingdan.core.publishing.tables import GuideFile, SearchTerm
 from qingdan.core.tenancy.context import TenantContext
 from qingdan.core.tenancy.tables import Agency
@@ -554,15 +559,40 @@ async def stored_pdf_sha256(ctx: TenantContext, version_id: int, kind: str) -> s
 async def published_item(ctx: TenantContext, item_id: int) -> PublishedItem:
     """The item's published version: the list row, the element document and
     every published version's PDFs. NotFound unless the public may see it."""
+    detail, _version, _agency = await _published(ctx, item_id)
+    return detail
+
+
+async def guide_page(ctx: TenantContext, item_id: int) -> tuple[PublishedItem, Guide]:
+    """What the public guide page shows: the published item and its 办事指南,
+    from one reading of the item, its version and its agency."""
+    detail, version, agency_name = await _published(ctx, item_id)
+    guide = guide_for(
+        detail.document,
+        tenant_name=ctx.name,
+        agency_name=agency_name,
+        version_number=version["number"],
+        published_at=version["published_at"],
+        url=guide_url(ctx, item_id),
+    )
+    return detail, guide
+
+
+async def _published(
+    ctx: TenantContext, item_id: int
+) -> tuple[PublishedItem, dict[str, Any], str]:
     item = await visible_item(ctx, item_id)
     version = await ctx.scope.get_row(ItemVersion, item["published_version"], "版本")
     if version["published_at"] is None:
         raise NotFound("事项")
     doc = validate_document(version["document"])
     summary = _summary(version, doc)
-    agency_names = {item["agency"]: (await ctx.scope.get(Agency, item["agency"], "实施机构")).name}
+    agency_name = (await ctx.scope.get(Agency, item["agency"], "实施机构")).name
     row = _portal_item(
-        ctx, (item_id, item["status"], item["agency"], version["id"]), summary, agency_names
+        ctx,
+        (item_id, item["status"], item["agency"], version["id"]),
+        summary,
+        {item["agency"]: agency_name},
     )
     versions = [
         GuideVersion(
@@ -573,14 +603,15 @@ async def published_item(ctx: TenantContext, item_id: int) -> PublishedItem:
             pdf_url=pdf_path(ctx.slug, item_id, GuideKind.screen, g.version_id),
             print_pdf_url=pdf_path(ctx.slug, item_id, GuideKind.print, g.version_id),
         )
-        for g in await published_guides(ctx, item_id)
+        for g in await published_guides(ctx, item_id, current=item["published_version"])
     ]
-    return PublishedItem(
+    detail = PublishedItem(
         item=row,
         document=doc,
         versions=versions,
         print_pdf_url=pdf_path(ctx.slug, item_id, GuideKind.print),
     )
+    return detail, version, agency_name
 
 
 # The catalog -------------------------------------------------------------------------------

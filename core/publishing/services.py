@@ -215,16 +215,22 @@ async def guide_pdf(
     )
 
 
-async def published_guides(ctx: TenantContext, item_id: int) -> list[PublishedGuide]:
-    """Every published version of an item, newest first, with its rendered PDFs."""
-    item = await ctx.scope.get(Item, item_id, "事项")
+async def published_guides(
+    ctx: TenantContext, item_id: int, *, current: int | None = None
+) -> list[PublishedGuide]:
+    """Every published version of an item, newest first, with its rendered PDFs.
+
+    ``current``: the item's published version, when the caller has just read it
+    (the item is then not read again)."""
+    if current is None:
+        current = (await ctx.scope.get(Item, item_id, "事项")).published_version
     versions = await (
         ctx.scope.select(ItemVersion, ItemVersion.id, ItemVersion.number, ItemVersion.published_at)
-        .where((ItemVersion.item == item.id) & ItemVersion.published_at.is_not_null())
+        .where((ItemVersion.item == item_id) & ItemVersion.published_at.is_not_null())
         .order_by(ItemVersion.number, ascending=False)
     )
     rendered = await ctx.scope.select(GuideFile, GuideFile.version, GuideFile.kind).where(
-        GuideFile.item == item.id
+        GuideFile.item == item_id
     )
     kinds: dict[int, list[str]] = {}
     for r in rendered:
@@ -234,7 +240,7 @@ async def published_guides(ctx: TenantContext, item_id: int) -> list[PublishedGu
             version_id=v["id"],
             version_number=v["number"],
             published_at=v["published_at"],
-            current=v["id"] == item.published_version,
+            current=v["id"] == current,
             kinds=sorted(kinds.get(v["id"], [])),
         )
         for v in versions

@@ -35,7 +35,7 @@ from qingdan.core.catalog.vocab import ItemType, Level, ServiceKind
 from qingdan.core.errors import DomainError
 from qingdan.core.publishing import portal
 from qingdan.core.publishing.search import AUDIENCE_GROUPS
-from qingdan.core.publishing.services import GuideKind, guide_of, guide_pdf
+from qingdan.core.publishing.services import GuideKind, guide_pdf
 from qingdan.core.tenancy.context import TenantContext, load_context
 from qingdan.web.forms import page_window, query_string
 from qingdan.web.rendering import wants_block
@@ -227,8 +227,7 @@ class PortalController(Controller):
     async def guide(
         self, request: Request, ctx: NamedDependency[TenantContext], item_id: FromPath[int]
     ) -> Response:
-        detail = await portal.published_item(ctx, item_id)
-        guide = await guide_of(ctx, item_id)
+        detail, guide = await portal.guide_page(ctx, item_id)
         context = _common(ctx) | {
             "item": detail.item,
             "detail": detail,
