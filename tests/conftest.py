@@ -106,6 +106,14 @@ async def make_tenant(database, unique):
 
 
 @pytest.fixture
+def broker(database):
+    """The broker on a clean slate, for tests that queue jobs and start a worker later."""
+    from qingdan.core.testing.jobs import fresh_broker
+
+    return fresh_broker()
+
+
+@pytest.fixture
 def job_worker(database):
     """A one-thread worker over a clean broker, running this test's jobs."""
     from qingdan.core.testing.jobs import start_worker, stop_worker

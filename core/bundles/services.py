@@ -2,7 +2,7 @@
 
 The tenant administrator and the big-data centre (``MANAGER_ROLES``) keep the
 bundles. A bundle the jurisdiction plugin names (its taxonomy's ``bundles``,
-e.g. Anyang's 5 涉企 and 8 涉及个人 of 二(四)16) is set up from that
+as data from its seed) is set up from that
 definition; a tenant may add its own. Every write takes the bundle's
 ``lock_version`` (of two racing edits the second is refused), happens in one
 transaction and is audited. Bundles are read only through ``ctx.scope``.

@@ -9,7 +9,7 @@ a township (镇、乡); a village-level code is a village or community station.
 A point can handle on site the published items implemented in its own
 division and the items delegated to it (委托受理、授权办理、帮办代办). The
 plugin gives the target per kind of point (``qingdan_service_point_targets``,
-e.g. Anyang's 200 / 150 / 40 of 二(二)10); the overview shows each point's
+as data from its seed); the overview shows each point's
 count against it, with the gap. Delegations are kept by the tenant
 administrator and the service centre; every change is audited, and a
 delegation of several items is all-or-nothing.

@@ -22,17 +22,12 @@ from qingdan.core.catalog.services import create_item, publish_draft
 from qingdan.core.exports import ExportSpec, start_export
 from qingdan.core.jobs import runs
 from qingdan.core.testing import PASSWORD, SYSTEM
-from qingdan.core.testing.jobs import fresh_broker, settle, start_worker, stop_worker
+from qingdan.core.testing.jobs import settle, start_worker, stop_worker
 from qingdan.web.testing import shared_app
 
 pytestmark = [pytest.mark.db, pytest.mark.jobs]
 
 CSRF_FIELD = re.compile(r'name="_csrf_token" value="([^"]+)"')
-
-
-@pytest.fixture
-def broker(database):
-    return fresh_broker()
 
 
 async def run_jobs(broker) -> None:

@@ -20,7 +20,7 @@ from qingdan.core.imports.tables import ApiToken, ClaimTask, ImportBatch
 from qingdan.core.jobs import runs
 from qingdan.core.tenancy import services as tenancy
 from qingdan.core.testing import PASSWORD
-from qingdan.core.testing.jobs import fresh_broker, start_worker, stop_worker
+from qingdan.core.testing.jobs import start_worker, stop_worker
 from qingdan.core.workflow import services as wf
 from qingdan.web.controllers import imports as import_pages
 from qingdan.web.testing import shared_app
@@ -273,11 +273,6 @@ async def test_a_token_is_shown_once_kept_hashed_and_revoked_by_the_tenant_admin
     # Only the token's hash is kept (data checked after the app, which owns the pool).
     (row,) = await t.ctx.scope.select(ApiToken)
     assert token not in json.dumps(row, default=str) and row["revoked_at"] is not None
-
-
-@pytest.fixture
-def broker(database):
-    return fresh_broker()
 
 
 @pytest.mark.jobs

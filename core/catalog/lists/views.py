@@ -1,6 +1,6 @@
 """各类清单 as views of the catalog: every list is read off published element documents.
 
-任务 2 of the Anyang programme (and the national rule behind it) asks that the
+A jurisdiction's reform programme (and the national rule behind it) asks that the
 lists a government keeps (行政许可, 容缺受理, 告知承诺, 中介服务, 特殊环节, 进驻事项
 负面清单) agree with the catalog on every item's name and type. Rather than
 keeping the lists as tables of their own, which could drift, each list is
