@@ -83,6 +83,9 @@ class ClaimTask(Table, tablename="claim_task"):
     done_at = Timestamptz(null=True, default=None)
     note = Varchar(length=500, default="")
     created_at = Timestamptz(default=TimestamptzNow())
+    # Set by the deadline scan, so a reminder and an escalation go out once.
+    reminded_at = Timestamptz(null=True, default=None)
+    escalated_at = Timestamptz(null=True, default=None)
 
 
 class DepartmentAgency(Table, tablename="department_agency"):

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import msgspec
@@ -328,6 +328,99 @@ async def sync_claim_tasks(ctx: TenantContext) -> int:
     return done
 
 
+class ClaimScan(msgspec.Struct):
+    reminded: int = 0
+    overdue: int = 0
+    escalated: int = 0
+
+
+async def scan_claim_tasks(
+    ctx: TenantContext, calendar: Any, day: date, remind_within: int
+) -> ClaimScan:
+    """The deadline scan's part for claim tasks: remind an agency before its tasks
+    are due, flag them when overdue and tell 审改机构 once.
+
+    Tasks of one batch, agency and due date share one notice (a release can
+    leave an agency hundreds of entries). An unassigned task is 审改机构's own
+    work: it is told when the task is late, and nobody above it is.
+    """
+    await sync_claim_tasks(ctx)  # a task claimed since it was issued is not late
+    rows = await ctx.scope.select(
+        ClaimTask,
+        ClaimTask.id,
+        ClaimTask.agency,
+        ClaimTask.due_date,
+        ClaimTask.reminded_at,
+        ClaimTask.escalated_at,
+        ClaimTask.batch,
+        ClaimTask.batch.number.as_alias("batch_number"),
+        ClaimTask.agency.name.as_alias("agency_name"),
+    ).where(ClaimTask.status == OPEN)
+    groups: dict[tuple[int, int | None, date], list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        groups[(row["batch"], row["agency"], row["due_date"])].append(row)
+    scan = ClaimScan()
+    link = f"/t/{ctx.slug}/imports/tasks"
+    for (batch, agency, due), tasks in groups.items():
+        first = tasks[0]
+        what = f"上级基本目录第{first['batch_number']}批{len(tasks)}个新事项"
+        role = Role.clerk.value if agency is not None else Role.reform_office.value
+        key = f"{batch}:{agency or 'unassigned'}:{due}"
+        if due < day:
+            scan.overdue += len(tasks)
+            late = "未认领" if agency is not None else "未分派"
+            async with atomic():
+                await notices.notify_role(
+                    ctx,
+                    role=role,
+                    agency_id=agency,
+                    kind="overdue",
+                    title=f"已逾期: {what}{late},应于{due}前认领",
+                    link=link if agency is not None else f"{link}?assign=1",
+                    dedupe_key=f"claim_overdue:{key}",
+                )
+                fresh = [t["id"] for t in tasks if t["escalated_at"] is None]
+                if agency is None or not fresh:
+                    continue
+                await notices.notify_role(
+                    ctx,
+                    role=Role.reform_office.value,
+                    agency_id=None,
+                    kind="escalation",
+                    title=f"督办: {first['agency_name']}逾期未认领{what},应于{due}前认领",
+                    link=f"{link}?status=open",
+                    dedupe_key=f"claim_escalate:{key}",
+                )
+                for part in chunks(fresh):
+                    await ctx.scope.update(ClaimTask, {ClaimTask.escalated_at: _now()}).where(
+                        ClaimTask.id.is_in(part)
+                    )
+                scan.escalated += len(fresh)
+            continue
+        unreminded = [t["id"] for t in tasks if t["reminded_at"] is None]
+        if unreminded and calendar.working_days_between(day, due) <= remind_within:
+            async with atomic():
+                sent = await notices.notify_role(
+                    ctx,
+                    role=role,
+                    agency_id=agency,
+                    kind="due_soon",
+                    title=f"即将到期: {what}待认领,请于{due}前认领",
+                    link=link,
+                    dedupe_key=f"claim_remind:{key}",
+                )
+                for part in chunks(unreminded):
+                    await ctx.scope.update(ClaimTask, {ClaimTask.reminded_at: _now()}).where(
+                        ClaimTask.id.is_in(part)
+                    )
+            scan.reminded += int(sent)
+    return scan
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
 def may_assign(principal: Principal) -> bool:
     return principal.has_role(*ASSIGN_ROLES)
 
@@ -365,9 +458,53 @@ async def list_tasks(
             return []
         query = query.where(ClaimTask.agency.is_in(mine))
     rows = await query.order_by(ClaimTask.due_date).order_by(ClaimTask.id).limit(limit)
+    timing = await _due_timing(ctx)
     for row in rows:
         row["status_label"] = STATUS_LABELS.get(row["status"], row["status"])
+        late, soon = timing(row["due_date"]) if row["status"] == OPEN else (False, False)
+        row["overdue"], row["due_soon"] = late, soon
     return rows
+
+
+async def open_task_groups(ctx: TenantContext, principal: Principal) -> list[dict[str, Any]]:
+    """The principal's open claim tasks, one row per batch, agency and due date,
+    soonest first: a clerk's agencies, and for 审改机构 the unassigned ones."""
+    await sync_claim_tasks(ctx)
+    mine = sorted(principal.agency_ids(Role.clerk))
+    clause = ClaimTask.agency.is_in(mine) if mine else None
+    if principal.has_role(Role.reform_office):
+        unassigned = ClaimTask.agency.is_null()
+        clause = unassigned if clause is None else clause | unassigned
+    if clause is None:
+        return []
+    rows = await (
+        ctx.scope.select(
+            ClaimTask,
+            ClaimTask.batch,
+            ClaimTask.agency,
+            ClaimTask.due_date,
+            ClaimTask.due_provisional,
+            ClaimTask.batch.number.as_alias("batch_number"),
+            ClaimTask.agency.name.as_alias("agency_name"),
+        )
+        .where((ClaimTask.status == OPEN) & clause)
+        .order_by(ClaimTask.due_date)
+        .order_by(ClaimTask.batch)
+    )
+    groups: dict[tuple[int, int | None, date], dict[str, Any]] = {}
+    for row in rows:
+        key = (row["batch"], row["agency"], row["due_date"])
+        group = groups.setdefault(key, row | {"count": 0})
+        group["count"] += 1
+    return list(groups.values())
+
+
+async def _due_timing(ctx: TenantContext):
+    # The inbox's own reading of a due date (已逾期 / 即将到期), imported here
+    # because the inbox lists claim tasks too.
+    from qingdan.core.workflow.inbox import due_timing
+
+    return await due_timing(ctx)
 
 
 async def assign_task(

@@ -9,6 +9,7 @@ from typing import Any
 
 import msgspec
 
+from qingdan.core.imports.tasks import open_task_groups
 from qingdan.core.tenancy.context import TenantContext
 from qingdan.core.tenancy.schemas import Principal
 from qingdan.core.workflow import notices
@@ -21,7 +22,7 @@ DUE_SOON_DAYS = 2  # working days
 
 
 class InboxEntry(msgspec.Struct, kw_only=True):
-    kind: str  # "step" | "returned" | "obligation"
+    kind: str  # "step" | "returned" | "obligation" | "claim"
     title: str
     item_name: str
     link: str
@@ -30,6 +31,7 @@ class InboxEntry(msgspec.Struct, kw_only=True):
     provisional: bool = False
     overdue: bool = False
     due_soon: bool = False
+    count: int = 1  # a claim entry stands for this many tasks
 
 
 class Inbox(msgspec.Struct, kw_only=True):
@@ -37,14 +39,21 @@ class Inbox(msgspec.Struct, kw_only=True):
     returned: list[InboxEntry]
     obligations: list[InboxEntry]
     notices: list[dict[str, Any]]
+    #: New entries from above the principal's agencies must claim (应认领), or,
+    #: for 审改机构, must assign to an agency.
+    claims: list[InboxEntry] = []
+
+    @property
+    def dated(self) -> list[InboxEntry]:
+        return self.waiting + self.claims + self.obligations
 
     @property
     def overdue(self) -> list[InboxEntry]:
-        return [e for e in self.waiting + self.obligations if e.overdue]
+        return [e for e in self.dated if e.overdue]
 
     @property
     def due_soon(self) -> list[InboxEntry]:
-        return [e for e in self.waiting + self.obligations if e.due_soon]
+        return [e for e in self.dated if e.due_soon]
 
 
 async def due_timing(
@@ -151,9 +160,30 @@ async def inbox_for(ctx: TenantContext, principal: Principal, on: date | None = 
                 due_soon=soon,
             )
         )
+    claims = []
+    for group in await open_task_groups(ctx, principal):
+        overdue, soon = timing(group["due_date"])
+        assigned = group["agency"] is not None
+        claims.append(
+            InboxEntry(
+                kind="claim",
+                title=(
+                    f"上级基本目录第{group['batch_number']}批 {group['count']}个新事项"
+                    + ("待认领" if assigned else "未找到实施机构,待分派")
+                ),
+                item_name=group["agency_name"] if assigned else "待分派",
+                link=f"/t/{ctx.slug}/imports/tasks" + ("" if assigned else "?assign=1"),
+                due_date=group["due_date"],
+                provisional=group["due_provisional"],
+                overdue=overdue,
+                due_soon=soon,
+                count=group["count"],
+            )
+        )
     return Inbox(
         waiting=waiting,
         returned=returned,
         obligations=mine,
+        claims=claims,
         notices=await notices.notices_for(ctx, principal, unread_only=True),
     )

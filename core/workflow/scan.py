@@ -1,5 +1,5 @@
 """The deadline scan: publish what reached its effective date, remind before a
-step or obligation is due, flag what is overdue and tell the office above.
+step, obligation or claim task is due, flag what is overdue and tell the office above.
 
 Idempotent: every notice carries a dedupe key and every publication checks
 the request's state, so running a scan twice (or on two workers) changes
@@ -15,6 +15,7 @@ import msgspec
 from qingdan.core.audit.services import Actor
 from qingdan.core.db import atomic
 from qingdan.core.errors import ConflictError, DomainError
+from qingdan.core.imports.tasks import scan_claim_tasks
 from qingdan.core.tenancy.context import TenantContext
 from qingdan.core.workflow import notices
 from qingdan.core.workflow.permissions import role_label
@@ -75,6 +76,11 @@ async def scan_tenant(ctx: TenantContext, on: date | None = None) -> ScanReport:
         await _check(
             ctx, report, calendar, day, Obligation, ob, link, what, ob["agency"], f"ob:{ob['id']}"
         )
+
+    claims = await scan_claim_tasks(ctx, calendar, day, REMIND_WITHIN)
+    report.reminded += claims.reminded
+    report.overdue += claims.overdue
+    report.escalated += claims.escalated
     return report
 
 

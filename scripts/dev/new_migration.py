@@ -40,7 +40,9 @@ async def main(filename: str, migration_id: str, description: str, targets: list
     for target in targets:
         module, name = target.split(":")
         wanted.append(getattr(importlib.import_module(module), name))
-    tables = [t for t in all_tables() if t._meta.tablename in known] + wanted
+    # A table the migrations know may be named too (to add columns): list it once.
+    named = {t._meta.tablename for t in wanted}
+    tables = [t for t in all_tables() if t._meta.tablename in known - named] + wanted
     differ = SchemaDiffer(
         schema=[
             DiffableTable(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from openpyxl import Workbook
@@ -509,3 +509,80 @@ async def test_submitting_a_claimed_draft_does_not_meet_the_follow_up_of_a_relea
         (Obligation.item == item.id) & (Obligation.kind == FOLLOW_CATALOG)
     )
     assert [o["status"] for o in follow] == ["open"]
+
+
+async def test_claim_tasks_are_reminded_then_flagged_overdue_and_escalated_once(make_tenant):
+    from qingdan.core.workflow.inbox import inbox_for
+    from qingdan.core.workflow.notices import notices_for
+    from qingdan.core.workflow.scan import scan_tenant
+
+    t = await make_tenant()
+    release = release_json(
+        [
+            {
+                "base_code": f"00050100{n}",
+                "name": f"待认领事项{n}",
+                "item_type": "confirmation",
+                "levels": ["municipal"],
+                "department": "市场监督管理局",
+            }
+            for n in (1, 2)
+        ]
+        + [
+            {
+                "base_code": "000501003",
+                "name": "无人对应的事项",
+                "item_type": "confirmation",
+                "levels": ["municipal"],
+                "department": "某某不存在的委员会",
+            }
+        ]
+    )
+    outcome = await releases.import_release(t.ctx, SYSTEM, release, "r.json")
+    assert outcome.counts["claim_tasks"] == 3
+    tasks = await t.ctx.scope.select(ClaimTask).where(ClaimTask.agency == t.agency_ids[0])
+    assert len(tasks) == 2
+    due = tasks[0]["due_date"]
+    clerk = await tenancy.load_principal(t.users["clerk"])
+    reform = await tenancy.load_principal(t.users["reform_office"])
+
+    # The clerk's inbox lists the batch with its deadline; 审改机构's lists what to assign.
+    (claims,) = (await inbox_for(t.ctx, clerk, on=due)).claims
+    assert claims.count == 2 and "待认领" in claims.title and claims.due_soon
+    assert [c.item_name for c in (await inbox_for(t.ctx, reform, on=due)).claims] == ["待分派"]
+
+    # On the due day: one reminder for the batch, whoever runs the scan again.
+    first = await scan_tenant(t.ctx, on=due)
+    again = await scan_tenant(t.ctx, on=due)
+    assert first.reminded == 2 and again.reminded == 0  # the agency's batch and the unassigned one
+    reminders = [n for n in await notices_for(t.ctx, clerk) if n["kind"] == "due_soon"]
+    assert len(reminders) == 1 and "2个新事项待认领" in reminders[0]["title"]
+
+    # One entry is claimed in time; the other is late, and 审改机构 hears of it once.
+    entry_ids = {
+        r["base_code"]: r["id"]
+        for r in await t.ctx.scope.select(CatalogEntry, CatalogEntry.id, CatalogEntry.base_code)
+    }
+    await _claim(t, entry_ids["000501001"])
+    later = due + timedelta(days=3)
+    late = await scan_tenant(t.ctx, on=later)
+    late_again = await scan_tenant(t.ctx, on=later)
+    # (The claimed item's own same-day obligation is late too: count the tasks.)
+    assert late.overdue >= 2 and late_again.escalated == 0
+    escalated = await t.ctx.scope.select(
+        ClaimTask, ClaimTask.catalog_entry.base_code.as_alias("code"), ClaimTask.status
+    ).where(ClaimTask.escalated_at.is_not_null())
+    assert escalated == [{"code": "000501002", "status": "open"}]
+    def about_tasks(notices, kind):
+        return [n for n in notices if n["kind"] == kind and "/imports/tasks" in n["link"]]
+
+    overdue = about_tasks(await notices_for(t.ctx, clerk), "overdue")
+    assert len(overdue) == 1 and "1个新事项未认领" in overdue[0]["title"]
+    escalations = about_tasks(await notices_for(t.ctx, reform), "escalation")
+    assert len(escalations) == 1 and "逾期未认领" in escalations[0]["title"]
+    assert any(
+        n["kind"] == "overdue" and "未分派" in n["title"] for n in await notices_for(t.ctx, reform)
+    )
+    (claims,) = (await inbox_for(t.ctx, clerk, on=later)).claims
+    assert claims.count == 1 and claims.overdue
+    assert claims in (await inbox_for(t.ctx, clerk, on=later)).overdue

@@ -312,3 +312,31 @@ async def test_a_large_file_is_imported_as_a_job_with_progress(make_tenant, brok
     async with signed_in(t.slug, "data_center") as c:
         page = unescape((await c.get(run_url)).text)
         assert "已完成" in page and "查看结果" in page
+
+
+async def test_a_late_claim_task_is_on_the_clerks_home_page_and_marked_on_the_task_list(
+    make_tenant,
+):
+    from datetime import timedelta
+
+    from qingdan.core.imports.releases import import_release
+    from qingdan.core.testing import SYSTEM
+
+    t = await make_tenant()
+    await import_release(t.ctx, SYSTEM, release(GOOD), "x.json")
+    # The deadline passes.
+    await t.ctx.scope.update(ClaimTask, {ClaimTask.due_date: wf.today() - timedelta(days=1)}).where(
+        ClaimTask.agency == t.agency_ids[0]
+    )
+    async with signed_in(t.slug, "clerk") as c:
+        home = unescape((await c.get(f"/t/{t.slug}/")).text)
+        section = home[home.index('id="claims"') : home.index('id="returned"')]
+        assert "第1批 1个新事项待认领" in section and "已逾期" in section
+        assert f'href="/t/{t.slug}/imports/tasks"' in section
+        page = unescape((await c.get(f"/t/{t.slug}/imports/tasks")).text)
+        row = page[page.index("网页导入的事项") :].split("</tr>")[0]
+        assert "已逾期" in row
+    async with signed_in(t.slug, "reform_office") as c:
+        home = unescape((await c.get(f"/t/{t.slug}/")).text)
+        section = home[home.index('id="claims"') : home.index('id="returned"')]
+        assert "未找到实施机构,待分派" in section and "已逾期" not in section
