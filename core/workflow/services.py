@@ -128,14 +128,18 @@ async def steps_of(ctx: TenantContext, cr_id: int) -> list[dict[str, Any]]:
     )
 
 
-async def _active_step(ctx: TenantContext, cr: ChangeRequest) -> ChangeStep:
-    step = (
+async def _active_step_or_none(ctx: TenantContext, cr: ChangeRequest) -> ChangeStep | None:
+    return (
         await ctx.scope.objects(ChangeStep)
         .where(
             (ChangeStep.change_request == cr.id) & (ChangeStep.status == StepStatus.active.value)
         )
         .first()
     )
+
+
+async def _active_step(ctx: TenantContext, cr: ChangeRequest) -> ChangeStep:
+    step = await _active_step_or_none(ctx, cr)
     if step is None:
         raise DomainError("该申请当前没有待办理的审核步骤")
     return step
@@ -489,9 +493,24 @@ async def resubmit(
 # Decisions by reviewers ---------------------------------------------------------------------
 
 
+#: A reviewer acted on a step that is no longer the active one.
+STEP_MOVED = "该申请在您打开页面后已有人办理(审核、退回或修改了事项),请刷新页面查看最新状态"
+
+
 async def _guard_reviewer(
-    ctx: TenantContext, principal: Principal, cr: ChangeRequest, doing: str
+    ctx: TenantContext,
+    principal: Principal,
+    cr: ChangeRequest,
+    doing: str,
+    seen_step: int | None = None,
 ) -> ChangeStep:
+    if seen_step is not None:
+        # The page named the step it showed: if the request moved on since (another
+        # reviewer acted, or a save sent it back), that is a race lost, not a
+        # permission missing - say so, and let the reviewer look again.
+        active = await _active_step_or_none(ctx, cr)
+        if cr.status != ChangeStatus.in_review.value or active is None or active.id != seen_step:
+            raise ConflictError(STEP_MOVED)
     if cr.status != ChangeStatus.in_review.value:
         raise DomainError(f"申请{ChangeStatus(cr.status).label},不能{doing}")
     step = await _active_step(ctx, cr)
@@ -509,10 +528,12 @@ async def approve(
     cr_id: int,
     comment: str = "",
     seen_version: int | None = None,
+    seen_step: int | None = None,
 ) -> ChangeRequest:
-    """通过: the active step passes for the exact version the reviewer saw."""
+    """通过: the active step passes for the exact version the reviewer saw
+    (``seen_version``), at the step they saw (``seen_step``), when given."""
     cr = await get_request(ctx, cr_id)
-    step = await _guard_reviewer(ctx, principal, cr, "审核通过")
+    step = await _guard_reviewer(ctx, principal, cr, "审核通过", seen_step)
     if seen_version is not None and seen_version != cr.version:
         raise ConflictError("申请内容在您查看后已被修改,请刷新页面查看最新版本后再审核")
     required = step.required_attachments or []
@@ -536,11 +557,17 @@ async def approve(
     return cr
 
 
-async def skip(ctx: TenantContext, principal: Principal, cr_id: int, reason: str) -> ChangeRequest:
+async def skip(
+    ctx: TenantContext,
+    principal: Principal,
+    cr_id: int,
+    reason: str,
+    seen_step: int | None = None,
+) -> ChangeRequest:
     """跳过: a step the chain marks skippable is passed over, with a reason."""
     reason = _required_text(reason, "跳过原因", "reason")
     cr = await get_request(ctx, cr_id)
-    step = await _guard_reviewer(ctx, principal, cr, "跳过")
+    step = await _guard_reviewer(ctx, principal, cr, "跳过", seen_step)
     if not step.skippable:
         raise DomainError(f"“{step.name}”步骤不可跳过")
     actor = actor_of(principal)
@@ -593,12 +620,16 @@ async def _advance(ctx: TenantContext, cr: ChangeRequest, actor: Actor) -> None:
 
 
 async def return_request(
-    ctx: TenantContext, principal: Principal, cr_id: int, reason: str
+    ctx: TenantContext,
+    principal: Principal,
+    cr_id: int,
+    reason: str,
+    seen_step: int | None = None,
 ) -> ChangeRequest:
     """退回: back to the author with a reason; the author edits and resubmits."""
     reason = _required_text(reason, "退回原因", "reason")
     cr = await get_request(ctx, cr_id)
-    step = await _guard_reviewer(ctx, principal, cr, "退回")
+    step = await _guard_reviewer(ctx, principal, cr, "退回", seen_step)
     actor = actor_of(principal)
     async with atomic():
         await _take_request(ctx, cr)
@@ -620,12 +651,16 @@ async def return_request(
 
 
 async def reject(
-    ctx: TenantContext, principal: Principal, cr_id: int, reason: str
+    ctx: TenantContext,
+    principal: Principal,
+    cr_id: int,
+    reason: str,
+    seen_step: int | None = None,
 ) -> ChangeRequest:
     """驳回: refused; the request ends. The item keeps its published version."""
     reason = _required_text(reason, "驳回原因", "reason")
     cr = await get_request(ctx, cr_id)
-    step = await _guard_reviewer(ctx, principal, cr, "驳回")
+    step = await _guard_reviewer(ctx, principal, cr, "驳回", seen_step)
     actor = actor_of(principal)
     async with atomic():
         await _take_request(ctx, cr)

@@ -551,3 +551,50 @@ async def test_the_workflow_pages_need_sign_in(make_tenant):
             r = await c.get(f"/t/{t.slug}{path}", follow_redirects=False)
             assert r.status_code == 303, path
             assert r.headers["location"].startswith(f"/t/{t.slug}/login?next="), path
+
+
+SEEN_STEP = re.compile(r'name="seen_step" value="(\d+)"')
+
+
+async def test_acting_on_a_step_someone_else_just_decided_is_a_conflict_not_a_refusal(
+    make_tenant,
+):
+    """Two reviewers of the agency open the same request; one approves. The other's
+    approval or return from the page they still show answers 409 with 刷新页面,
+    not 403 (they had the right; the request moved on), and changes nothing."""
+    from qingdan.core.testing import SYSTEM
+
+    t = await make_tenant()
+    _, cr = await submitted_claim(t)
+    colleague = await tenancy.create_user(t.tenant_id, SYSTEM, "reviewer2", "审核员二", "x" * 12)
+    await tenancy.grant_role(
+        t.tenant_id, SYSTEM, colleague.id, "agency_reviewer", agency_id=t.agency_ids[0]
+    )
+    page_url = f"/t/{t.slug}/changes/{cr.id}"
+    async with client() as c:
+        await login(c, t.slug, "agency_reviewer")
+        seen_step = SEEN_STEP.search((await c.get(page_url)).text).group(1)
+    await wf.approve(t.ctx, await tenancy.load_principal(colleague.id), cr.id, "同意")
+    before = [s["status"] for s in await wf.steps_of(t.ctx, cr.id)]
+    async with client() as c:
+        await login(c, t.slug, "agency_reviewer")
+        for action, fields in (
+            ("approve", {"seen_version": str(cr.version), "comment": "我也同意"}),
+            ("return", {"reason": "材料不全"}),
+        ):
+            r = await post_form(
+                c, page_url, f"{page_url}/{action}", fields | {"seen_step": seen_step}
+            )
+            assert r.status_code == 409, (action, r.status_code)
+            assert "请刷新页面" in r.text
+    assert (
+        [s["status"] for s in await wf.steps_of(t.ctx, cr.id)]
+        == before
+        == [
+            "approved",
+            "active",
+            "pending",
+        ]
+    )
+    decisions = [d["action"] for d in await wf.decisions_of(t.ctx, cr.id)]
+    assert decisions.count("approve") == 1 and "return" not in decisions

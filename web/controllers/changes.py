@@ -55,7 +55,21 @@ async def _approve(ctx: TenantContext, principal: Principal, cr_id: int, form: A
     seen = int(raw) if raw.strip().isdigit() else None
     if seen is None and cr.version is not None:
         raise ConflictError(EXPIRED)
-    await wf.approve(ctx, principal, cr_id, form_text(form, "comment"), seen_version=seen)
+    await wf.approve(
+        ctx,
+        principal,
+        cr_id,
+        form_text(form, "comment"),
+        seen_version=seen,
+        seen_step=_seen_step(form),
+    )
+
+
+def _seen_step(form: Any) -> int | None:
+    # The step the page showed: acting after someone else moved the request on
+    # is refused as a conflict (409, refresh) rather than as a missing right.
+    raw = form.get("seen_step")
+    return int(raw) if isinstance(raw, str) and raw.strip().isdigit() else None
 
 
 async def _perform(
@@ -65,11 +79,11 @@ async def _perform(
     if action == "approve":
         await _approve(ctx, principal, cr_id, form)
     elif action == "return":
-        await wf.return_request(ctx, principal, cr_id, reason)
+        await wf.return_request(ctx, principal, cr_id, reason, _seen_step(form))
     elif action == "reject":
-        await wf.reject(ctx, principal, cr_id, reason)
+        await wf.reject(ctx, principal, cr_id, reason, _seen_step(form))
     elif action == "skip":
-        await wf.skip(ctx, principal, cr_id, reason)
+        await wf.skip(ctx, principal, cr_id, reason, _seen_step(form))
     elif action == "withdraw":
         await wf.withdraw(ctx, principal, cr_id, reason)
     elif action == "resubmit":
