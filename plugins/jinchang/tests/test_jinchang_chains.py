@@ -115,14 +115,18 @@ def test_cancel_chain_does_not_depend_on_changed_elements(plugin, settings):
 # --- 第十一条与第十五条:调整、变更 ----------------------------------------------------
 
 
-@pytest.mark.parametrize("changed", [[], ["name"], ["levels", "materials"], ["legal_basis"]])
-def test_amending_the_item_itself_needs_provincial_consent(plugin, settings, changed):
+@pytest.mark.parametrize(
+    ("changed", "legality"),
+    [([], False), (["name"], False), (["levels", "materials"], True), (["legal_basis"], True)],
+)
+def test_amending_the_item_itself_needs_provincial_consent(plugin, settings, changed, legality):
     c = chain(plugin, settings, ChangeKind.amend, changed)
-    assert roles(c) == ["agency_reviewer", "reform_office", "data_center"]
+    legal = ["legal_reviewer"] if legality else []
+    assert roles(c) == ["agency_reviewer", *legal, "reform_office", "data_center"]
     assert "第十一条" in c.basis
     assert attachments(c.steps[0]) == ["provincial_consent"]
     assert "省级业务部门同意意见" in c.steps[0].basis
-    assert attachments(c.steps[1]) == [] and attachments(c.steps[2]) == []
+    assert all(attachments(s) == [] for s in c.steps[1:])
 
 
 def test_items_from_above_and_local_items_follow_the_same_route(plugin, settings):
@@ -131,13 +135,54 @@ def test_items_from_above_and_local_items_follow_the_same_route(plugin, settings
     assert from_above == local
 
 
-@pytest.mark.parametrize("changed", [["materials"], ["promised_limit", "process", "fees"]])
-def test_amending_only_the_implementation_list_goes_to_reform_office(plugin, settings, changed):
+@pytest.mark.parametrize(
+    ("changed", "legality"),
+    [
+        (["promised_limit", "process", "faq"], False),
+        (["materials"], True),
+        (["promised_limit", "process", "fees"], True),
+    ],
+)
+def test_amending_only_the_implementation_list_goes_to_reform_office(
+    plugin, settings, changed, legality
+):
     # 第十五条:实施清单的调整按审核流程报同级审改部门审核,不需省级业务部门同意
     c = chain(plugin, settings, ChangeKind.amend, changed)
-    assert roles(c) == ["agency_reviewer", "reform_office", "data_center"]
+    legal = ["legal_reviewer"] if legality else []
+    assert roles(c) == ["agency_reviewer", *legal, "reform_office", "data_center"]
     assert "第十五条" in c.basis
     assert all(attachments(s) == [] for s in c.steps)
+
+
+@pytest.mark.parametrize(
+    "element",
+    [
+        "legal_basis",
+        "power_source",
+        "entrusting_agency",
+        "acceptance_conditions",
+        "prohibitions",
+        "legal_remedy",
+        "statutory_limit",
+        "materials",
+        "charged",
+        "fees",
+        "commitment_content",
+        "commitment_liability",
+    ],
+)
+def test_a_change_with_legal_effect_passes_the_legality_review(plugin, settings, element):
+    # 第五条第二款:司法行政部门负责对实施清单进行合法性审核。变更有法律效果的要素时,
+    # 司法行政部门在实施机构之后、审改机构之前审核;新增事项一律审核。
+    for c in (
+        chain(plugin, settings, ChangeKind.amend, [element]),
+        chain(plugin, settings, ChangeKind.amend, ["promised_limit", element]),
+        chain(plugin, settings, ChangeKind.create, subject=LOCAL),
+    ):
+        assert roles(c)[:2] == ["agency_reviewer", "legal_reviewer"]
+        legal = step_of(c, "legal_reviewer")
+        assert legal.office == "司法行政部门" and "第五条" in legal.basis
+        assert "实施清单进行合法性审核" in legal.basis
 
 
 @pytest.mark.parametrize("kind", [ChangeKind.suspend, ChangeKind.resume])
@@ -160,7 +205,7 @@ def test_claim_chain(plugin, settings):
 
 def test_creating_a_local_item_needs_the_provincial_catalog(plugin, settings):
     local = chain(plugin, settings, ChangeKind.create, subject=LOCAL)
-    assert roles(local) == ["agency_reviewer", "reform_office", "data_center"]
+    assert roles(local) == ["agency_reviewer", "legal_reviewer", "reform_office", "data_center"]
     assert attachments(local.steps[0]) == ["provincial_catalog"]
     assert "第十条" in local.basis and "不得擅自增加" in local.basis
     from_above = chain(plugin, settings, ChangeKind.create, subject=LICENSING)
