@@ -17,7 +17,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -55,6 +55,9 @@ from qingdan.core.hooktypes import ConsistencyKind, QualityRules, Severity
 from qingdan.core.tenancy.context import TenantContext
 from qingdan.core.tenancy.scope import TenantScope
 from qingdan.core.tenancy.tables import Agency
+
+#: ``progress(done, total, message)``: how a job's run page learns how far a check is.
+Progress = Callable[[int, int, str], Awaitable[None]]
 
 __all__ = [
     "TRIGGERS",
@@ -350,18 +353,29 @@ def _findings_of(
     return {k: _merge(v) for k, v in per_item.items()}, disagreements
 
 
-async def run_tenant_check(ctx: TenantContext, actor: Actor, trigger: str = "manual") -> RunSummary:
+async def run_tenant_check(
+    ctx: TenantContext,
+    actor: Actor,
+    trigger: str = "manual",
+    progress: Progress | None = None,
+) -> RunSummary:
     """Check every item of the tenant, store what changed, and record the run.
 
     Running it twice changes nothing more (the second run opens and resolves
     nothing). A save racing the run may open the same finding first; the run
-    then starts over on what is stored.
+    then starts over on what is stored. ``progress(done, total, message)`` is
+    told when the items are read and when they are checked (a job's run page).
     """
     if trigger not in TRIGGERS:
         raise ValueError(f"unknown trigger {trigger!r}")
     rules = plugin_rules(ctx)
     loaded = await _load(ctx)
+    total = len(loaded.items)
+    if progress is not None:
+        await progress(0, total, f"已读取{total}个事项,正在检查")
     current, disagreements = _findings_of(loaded, rules)
+    if progress is not None:
+        await progress(total, total, f"已检查{total}个事项,正在保存结果")
     agency_of = {i["id"]: i["agency"] for i in loaded.items}
     for attempt in range(_RETRIES):
         try:

@@ -49,7 +49,9 @@ async def scan_all_tenants() -> int:
     return len(tenants)
 
 
-@dramatiq.actor(queue_name="default", max_retries=5, min_backoff=1000, max_backoff=60_000, **PER_TENANT)
+@dramatiq.actor(
+    queue_name="default", max_retries=5, min_backoff=1000, max_backoff=60_000, **PER_TENANT
+)
 async def generate_guide(tenant_id: int, item_id: int, version_id: int) -> list[int]:
     """Render and store the 办事指南 PDFs of a newly published version (once).
 
@@ -139,6 +141,14 @@ async def run_quality_check(tenant_id: int) -> dict:
     ctx = await load_context(tenant_id=tenant_id)
     summary = await run_tenant_check(ctx, Actor.system("定时质检"), trigger="schedule")
     return msgspec.to_builtins(msgspec.structs.replace(summary, disagreements=()))
+
+
+@dramatiq.actor(queue_name="default", max_retries=3, time_limit=30 * 60_000, **PER_TENANT)
+async def check_tenant_now(tenant_id: int, run_id: int, user_id: int | None) -> None:
+    """The quality check a user started from the report page, with its run page."""
+    from qingdan.core.checks.jobs import run_check_job
+
+    await run_check_job(tenant_id, run_id, user_id)
 
 
 @dramatiq.actor(queue_name="default", max_retries=3)

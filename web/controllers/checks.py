@@ -1,8 +1,9 @@
 """质检: the tenant-wide quality check, its report by agency, and the xlsx download.
 
 For 大数据中心, 审改机构 and the tenant admin (``CHECK_ROLES``); everyone else
-is refused on the server. ``POST /run`` runs the check now and comes back to
-the report (the nightly job and ``qingdan check`` run the same service). The
+is refused on the server. ``POST /run`` queues the check as a job and sends the
+user to its run page, which leads back to the report (the nightly job and
+``qingdan check`` run the same service). The
 report reads what is stored: open findings by agency, and the latest run's
 consistency disagreements.
 """
@@ -17,9 +18,10 @@ from litestar.di import NamedDependency
 from litestar.params import FromQuery
 from litestar.response import Redirect
 
+from qingdan.core.checks.jobs import active_check_run, start_tenant_check
 from qingdan.core.checks.report import report_xlsx, rule_rows, run_line
 from qingdan.core.checks.schemas import CHECK_ROLES
-from qingdan.core.checks.services import run_tenant_check, tenant_report
+from qingdan.core.checks.services import tenant_report
 from qingdan.core.tenancy.context import TenantContext
 from qingdan.core.tenancy.schemas import Principal
 from qingdan.core.workflow.services import actor_of
@@ -56,6 +58,7 @@ class CheckController(TenantController):
             "rules": rule_rows() + rule_rows(report.rules, ctx.plugin.jurisdiction.name),
             "base": f"/t/{ctx.slug}",
             "done": DONE.get(done, ""),
+            "running": await active_check_run(ctx),
         }
         return render(request, "checks/report.html", context)
 
@@ -63,9 +66,10 @@ class CheckController(TenantController):
     async def run(
         self, ctx: NamedDependency[TenantContext], principal: NamedDependency[Principal]
     ) -> Response:
-        """立即运行质检: every item of the tenant, then back to the report."""
-        await run_tenant_check(ctx, actor_of(principal), trigger="manual")
-        return Redirect(path=f"/t/{ctx.slug}/checks/?done=run", status_code=303)
+        """立即运行质检: queued as a job (or the one under way); its run page shows
+        the progress and leads back to the report."""
+        run_id = await start_tenant_check(ctx, actor_of(principal))
+        return Redirect(path=f"/t/{ctx.slug}/jobs/{run_id}", status_code=303)
 
     @get("/report.xlsx", name="checks:xlsx", opt={"nav": False})
     async def xlsx(self, ctx: NamedDependency[TenantContext]) -> Response:
