@@ -17,7 +17,7 @@ import hashlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -47,6 +47,12 @@ CONTENT_TYPES = {
     ".txt": "text/plain; charset=utf-8",
 }
 
+#: A queued or running run that has not moved for this long is shown as stalled.
+STALL_AFTER = timedelta(minutes=10)
+STALL_NOTE = (
+    f"该任务已超过{STALL_AFTER.seconds // 60}分钟没有进展:后台任务进程可能已中断或正忙。"
+    "任务不会丢失,进程恢复后会自动重新执行;如长时间仍无变化,请联系系统管理员检查后台任务进程。"
+)
 MESSAGE_LENGTH = 2000
 WHAT = "任务"
 
@@ -73,9 +79,11 @@ async def create_run(
 
 async def start(scope: TenantScope, run_id: int, total: int | None = None) -> None:
     """The actor has picked the run up (a retry starts it again from nothing done)."""
+    now = _now()
     values: dict[Any, Any] = {
         JobRun.status: RUNNING,
-        JobRun.started_at: _now(),
+        JobRun.started_at: now,
+        JobRun.updated_at: now,
         JobRun.done: 0,
         JobRun.message: "",
     }
@@ -92,7 +100,11 @@ async def progress(
     message: str = "",
 ) -> None:
     """``done`` of ``total`` so far. One UPDATE; a finished run is left as it is."""
-    values: dict[Any, Any] = {JobRun.status: RUNNING, JobRun.done: max(int(done), 0)}
+    values: dict[Any, Any] = {
+        JobRun.status: RUNNING,
+        JobRun.done: max(int(done), 0),
+        JobRun.updated_at: _now(),
+    }
     if total is not None:
         values[JobRun.total] = max(int(total), 0)
     if message:
@@ -176,13 +188,29 @@ async def failing_on_error(scope: TenantScope, run_id: int) -> AsyncIterator[Non
         raise
 
 
-def _view(row: dict[str, Any]) -> dict[str, Any]:
+def _view(row: dict[str, Any], now: datetime | None = None) -> dict[str, Any]:
     total, done = row["total"] or 0, row["done"] or 0
     row["percent"] = min(100, round(done * 100 / total)) if total else None
     row["status_label"] = STATUS_LABELS.get(row["status"], row["status"])
     row["active"] = row["status"] in ACTIVE
     row["has_file"] = bool(row["result_key"])
+    row["stalled"] = stalled(row, now or _now())
+    row["stall_note"] = STALL_NOTE if row["stalled"] else ""
     return row
+
+
+def stalled(row: dict[str, Any], now: datetime) -> bool:
+    """Queued or running, and nothing moved for ``STALL_AFTER``: its worker is
+    gone or busy elsewhere. (The broker gives the job to the next worker that
+    starts; the run page says so rather than showing a progress bar that lies.)"""
+    if row["status"] not in ACTIVE:
+        return False
+    last = row.get("updated_at") or row.get("started_at") or row["created_at"]
+    if last is None:
+        return False
+    if last.tzinfo is None:  # SQLite hands back naive UTC
+        last = last.replace(tzinfo=UTC)
+    return now - last > STALL_AFTER
 
 
 async def get_run(scope: TenantScope, run_id: int) -> dict:

@@ -31,6 +31,8 @@ class JobRun(Table, tablename="job_run"):
     created_at = Timestamptz(default=TimestamptzNow())
     started_at = Timestamptz(null=True, default=None)
     finished_at = Timestamptz(null=True, default=None)
+    # Last start or progress: a run that stops moving lost its worker (the page says so).
+    updated_at = Timestamptz(null=True, default=None)
 
 
 TABLES: list[type[Table]] = [JobRun]

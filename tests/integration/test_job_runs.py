@@ -167,3 +167,38 @@ async def test_another_tenants_run_page_and_download_are_404(make_tenant):
             # Nor through the other tenant's URL.
             r = await c.get(f"/t/{a.slug}/jobs/{run_id}{path}")
             assert r.status_code == 404 and "secret" not in r.text
+
+
+async def test_a_run_that_stops_moving_says_its_worker_may_be_gone(make_tenant):
+    """A worker killed mid-run leaves the run "running" until the broker hands the
+    job to another worker: the page must not show a progress bar that lies."""
+    from datetime import UTC, datetime, timedelta
+
+    from qingdan.core.jobs.tables import JobRun
+
+    t = await make_tenant()
+    scope = t.ctx.scope
+    run_id = await runs.create_run(scope, kind="export", title="导出实施清单", user_id=None)
+    await runs.start(scope, run_id, total=40)
+    await runs.progress(scope, run_id, 10)
+    url = f"/t/{t.slug}/jobs/{run_id}"
+    assert not (await runs.get_run(scope, run_id))["stalled"]
+    async with signed_in(t.slug, "clerk") as c:
+        assert "没有进展" not in (await c.get(url)).text
+
+    # Eleven minutes without progress.
+    long_ago = datetime.now(UTC) - timedelta(minutes=11)
+    await scope.update(JobRun, {JobRun.updated_at: long_ago}).where(JobRun.id == run_id)
+    assert (await runs.get_run(scope, run_id))["stalled"]
+    async with signed_in(t.slug, "clerk") as c:
+        page = await c.get(url)
+        assert "已超过10分钟没有进展" in page.text and "进程恢复后会自动重新执行" in page.text
+        assert 'hx-trigger="every 1s"' in page.text  # still watched: it may come back
+
+    # Progress again (the job redelivered to a new worker): no longer stalled.
+    await runs.progress(scope, run_id, 20)
+    assert not (await runs.get_run(scope, run_id))["stalled"]
+    # A finished run is never stalled, however old.
+    await runs.finish(scope, run_id)
+    await scope.update(JobRun, {JobRun.updated_at: long_ago}).where(JobRun.id == run_id)
+    assert not (await runs.get_run(scope, run_id))["stalled"]
