@@ -553,7 +553,7 @@ class RuleCondition(msgspec.Struct, frozen=True, kw_only=True):
 class QualityRule(msgspec.Struct, frozen=True, kw_only=True):
     """A check rule of the jurisdiction, as data core interprets."""
 
-    id: str  # unique, e.g. "anyang.special_step_basis"; never starting with "core."
+    id: str  # unique, e.g. "mycity.special_step_basis"; never starting with "core."
     severity: Severity
     element: str  # the element (ElementDocument field) the finding is shown next to
     message: str  # Chinese; names the element by its Chinese title

@@ -51,10 +51,10 @@ as empty wherever a rule asks for something to be filled.
 - Every item agrees with its catalog entry on 事项名称 and 事项类型
   (`core.catalog_agreement`, blocking).
 - A plugin names further elements to compare (`ConsistencyRule`):
-  `catalog` compares an item with its catalog entry (朔城区: 四级四同 for power
-  items — name, code, basis and type identical to the provincial standard
+  `catalog` compares an item with its catalog entry (for instance 四级四同 for
+  power items: name, code, basis and type identical to the provincial standard
   list); `divisions` compares the items implementing one catalog entry (and
-  handling item) in several divisions (安阳: 三级三十二同) and lists every
+  handling item) in several divisions (for instance 三级三十二同) and lists every
   disagreement: the entry, the element, and which divisions have which value.
   Every item of a disagreement gets a finding naming the others' values.
 - Values are compared as a reader sees them: full-width and half-width folded,

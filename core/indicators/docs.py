@@ -17,13 +17,10 @@ from qingdan.core.indicators.definitions import (
 )
 from qingdan.core.indicators.measures import ITEMS, Kind
 
-#: The built-in jurisdiction plugins documented with their indicators, targets and rule.
-BUILT_IN = ("jinchang", "shuozhou", "anyang")
-
 INTRO = f"""# 指标(Indicators)
 
 Generated from `core/indicators/measures.py` and `core/indicators/definitions.py`
-(and, for each built-in jurisdiction, its `qingdan_indicators` answer with default
+(and, for each installed jurisdiction plugin, its `qingdan_indicators` answer with default
 settings); do not edit by hand: `python -m qingdan.core.indicators.docs > docs/indicators.md`.
 
 ## 统计口径
@@ -150,10 +147,10 @@ def render_indicators_markdown() -> str:
         "## 各辖区",
         "",
     ]
-    installed = set(get_registry().names())
-    for name in BUILT_IN:
-        if name in installed:
-            lines += _plugin_section(name)
+    # Every installed jurisdiction, by name: core documents what is installed
+    # and names none of them itself.
+    for name in sorted(get_registry().names()):
+        lines += _plugin_section(name)
     return "\n".join(lines).rstrip() + "\n"
 
 
