@@ -7,13 +7,15 @@ their element documents for the guide. A draft, or a change in review, is never
 opened, so it cannot leak. Every read goes through ``ctx.scope``.
 
 Facets and names of a published version never change (versions are
-immutable), so they are kept in memory per version id once read; each request
-still asks the database which version of which item is published now.
+immutable), so they are kept in memory per version id once read. The list
+arranges a tenant's visible items by facet value once (``_ListIndex``) and
+keeps that while one aggregate query per request finds nothing changed.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -21,6 +23,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
+from piccolo.query.functions.aggregate import Count, Max, Sum
 
 from qingdan.core.catalog.elements import ElementDocument, TimeLimit
 from qingdan.core.catalog.schemas import PAGE_SIZES, unpack_codes
@@ -309,10 +312,105 @@ async def _cards(ctx: TenantContext) -> list[_Card]:
                 agency_id=r["agency"],
                 entry_id=r["catalog_entry"],
                 name=name,
-                values=values | {"agency": frozenset({str(r["agency"])})},
+                values=values,  # shared with the version's cache entry; agency is apart
             )
         )
     return cards
+
+
+@dataclass(frozen=True)
+class _ListIndex:
+    """A tenant's visible items arranged for the list: ids by facet value, by
+    catalog entry and in name order. Facet counts are then set intersections,
+    not a pass over every item per facet per request."""
+
+    stamp: tuple[Any, ...]
+    built: float  # time.monotonic() when built
+    cards: Mapping[int, _Card]  # item id → card
+    by_name: tuple[int, ...]  # item ids in (name, id) order
+    by_value: Mapping[str, Mapping[str, frozenset[int]]]  # facet key → value → item ids
+    by_entry: Mapping[int, frozenset[int]]
+
+    @classmethod
+    def of(cls, stamp: tuple[Any, ...], cards: list[_Card]) -> _ListIndex:
+        by_value: dict[str, dict[str, set[int]]] = {key: {} for key in FACET_KEYS}
+        by_entry: dict[int, set[int]] = {}
+        for card in cards:
+            for key, values in card.values.items():
+                if key in by_value:
+                    for value in values:
+                        by_value[key].setdefault(value, set()).add(card.item_id)
+            by_value["agency"].setdefault(str(card.agency_id), set()).add(card.item_id)
+            by_entry.setdefault(card.entry_id, set()).add(card.item_id)
+        return cls(
+            stamp=stamp,
+            built=time.monotonic(),
+            cards={c.item_id: c for c in cards},
+            by_name=tuple(c.item_id for c in sorted(cards, key=lambda c: (c.name, c.item_id))),
+            by_value={k: {v: frozenset(ids) for v, ids in d.items()} for k, d in by_value.items()},
+            by_entry={e: frozenset(ids) for e, ids in by_entry.items()},
+        )
+
+    def ids(self, key: str, value: str) -> frozenset[int]:
+        return self.by_value.get(key, {}).get(value, frozenset())
+
+
+# (tenant id, slug) → its list index. Each web process keeps its own and checks it
+# against the database on every request (``_stamp``), so a publication in another
+# process shows at once; ``_INDEX_TTL`` bounds what a stamp could ever miss.
+_LIST_INDEXES: dict[tuple[int, str], _ListIndex] = {}
+_INDEX_TTL = 300.0  # seconds
+_INDEX_LIMIT = 64  # tenants
+
+
+async def _stamp(ctx: TenantContext) -> tuple[Any, ...]:
+    """What changes whenever the visible items do: per status, how many, the sums
+    of their ids, published versions, agencies and entries, and the latest update
+    (publishing and every status change set ``updated_at``)."""
+    rows = (
+        await ctx.scope.select(
+            Item,
+            Item.status,
+            Count(alias="n"),
+            Sum(Item.id, alias="ids"),
+            Sum(Item.published_version, alias="versions"),
+            Sum(Item.agency, alias="agencies"),
+            Sum(Item.catalog_entry, alias="entries"),
+            Max(Item.updated_at, alias="updated"),
+        )
+        .where(Item.published_version.is_not_null() & Item.status.is_in(list(VISIBLE_STATUSES)))
+        .group_by(Item.status)
+    )
+    return tuple(
+        sorted(
+            (
+                r["status"],
+                r["n"],
+                r["ids"],
+                r["versions"],
+                r["agencies"],
+                r["entries"],
+                str(r["updated"]),
+            )
+            for r in rows
+        )
+    )
+
+
+async def _list_index(ctx: TenantContext) -> _ListIndex:
+    key = (ctx.tenant_id, ctx.slug)
+    stamp = await _stamp(ctx)
+    index = _LIST_INDEXES.get(key)
+    if index is not None and index.stamp == stamp and time.monotonic() - index.built < _INDEX_TTL:
+        return index
+    index = _ListIndex.of(stamp, await _cards(ctx))
+    if len(index.cards) < sum(row[1] for row in stamp):
+        # A version published meanwhile was not indexed yet: do not keep this one.
+        return index
+    if key not in _LIST_INDEXES and len(_LIST_INDEXES) >= _INDEX_LIMIT:
+        _LIST_INDEXES.pop(next(iter(_LIST_INDEXES)))
+    _LIST_INDEXES[key] = index
+    return index
 
 
 def _limit(limit: TimeLimit) -> str:
@@ -417,23 +515,37 @@ def _labels(ctx: TenantContext, key: str, agency_names: Mapping[int, str]) -> di
     return {str(agency_id): name for agency_id, name in ordered}
 
 
+def _intersect(sets: Iterable[frozenset[int]]) -> frozenset[int] | None:
+    """The ids in every set, smallest first; None (no limit) for no sets."""
+    ordered = sorted(sets, key=len)
+    if not ordered:
+        return None
+    result = ordered[0]
+    for other in ordered[1:]:
+        result = result & other
+    return result
+
+
 def _facets(
     ctx: TenantContext,
-    cards: list[_Card],
+    index: _ListIndex,
+    base: frozenset[int] | None,
     selected: Mapping[str, str],
     agency_names: Mapping[int, str],
 ) -> list[Facet]:
     """Each facet's values with counts among the items matching every *other*
-    choice, so a chosen value can be switched for another in one step."""
+    choice (and ``base``: the entry and the search words), so a chosen value can
+    be switched for another in one step."""
+    chosen = {k: index.ids(k, v) for k, v in selected.items()}
     facets = []
     for key in FACET_KEYS:
-        others = {k: v for k, v in selected.items() if k != key}
-        counts = Counter(
-            value
-            for card in cards
-            if all(v in card.values.get(k, ()) for k, v in others.items())
-            for value in card.values.get(key, ())
+        pool = _intersect(
+            [ids for k, ids in chosen.items() if k != key] + ([base] if base is not None else [])
         )
+        counts = {
+            value: len(ids) if pool is None else len(ids & pool)
+            for value, ids in index.by_value.get(key, {}).items()
+        }
         labels = _labels(ctx, key, agency_names)
         order = list(labels) + sorted(set(counts) - set(labels))
         values = [
@@ -457,20 +569,24 @@ async def browse(ctx: TenantContext, query: PortalQuery) -> PortalPage:
     With search words the best matches come first; without, the items are in
     name order.
     """
-    cards = await _cards(ctx)
+    index = await _list_index(ctx)
+    limits: list[frozenset[int]] = []
     if query.entry is not None:
-        cards = [c for c in cards if c.entry_id == query.entry]
+        limits.append(index.by_entry.get(query.entry, frozenset()))
     scores: dict[int, float] | None = None
     expansions: list[str] = []
     if query.q.strip():
-        result = await search(ctx, query.q, {c.item_id: c.version_id for c in cards})
+        among = _intersect(limits)
+        candidates = index.cards if among is None else among
+        result = await search(ctx, query.q, {i: index.cards[i].version_id for i in candidates})
         scores = {h.item_id: h.score for h in result.hits}
         expansions = result.expansions
-        cards = [c for c in cards if c.item_id in scores]
+        limits.append(frozenset(scores))
+    base = _intersect(limits)
     selected = {key: query.selected(key) for key in FACET_KEYS if query.selected(key)}
     agency_names = await _agency_names(ctx)
-    facets = _facets(ctx, cards, selected, agency_names)
-    matching = [c for c in cards if all(v in c.values.get(k, ()) for k, v in selected.items())]
+    facets = _facets(ctx, index, base, selected, agency_names)
+    matching = _intersect([index.ids(k, v) for k, v in selected.items()] + limits)
     if scores is not None:
         phrase = "".join(normalize(query.q).split())
 
@@ -481,14 +597,16 @@ async def browse(ctx: TenantContext, query: PortalQuery) -> PortalPage:
             )
             return (-(scores[card.item_id] + bonus), len(card.name), card.name, card.item_id)
 
-        matching.sort(key=rank)
+        ordered = sorted((index.cards[i] for i in matching or ()), key=rank)
+    elif matching is None:
+        ordered = [index.cards[i] for i in index.by_name]
     else:
-        matching.sort(key=lambda c: (c.name, c.item_id))
+        ordered = [index.cards[i] for i in index.by_name if i in matching]
     page_size = query.page_size if query.page_size in PAGE_SIZES else PAGE_SIZES[0]
-    total = len(matching)
+    total = len(ordered)
     pages = max(1, -(-total // page_size))
     page = min(max(1, query.page), pages)
-    shown = matching[(page - 1) * page_size : page * page_size]
+    shown = ordered[(page - 1) * page_size : page * page_size]
     summaries = await _summaries(ctx, {c.version_id for c in shown})
     rows = [
         _portal_item(
@@ -578,9 +696,7 @@ async def guide_page(ctx: TenantContext, item_id: int) -> tuple[PublishedItem, G
     return detail, guide
 
 
-async def _published(
-    ctx: TenantContext, item_id: int
-) -> tuple[PublishedItem, dict[str, Any], str]:
+async def _published(ctx: TenantContext, item_id: int) -> tuple[PublishedItem, dict[str, Any], str]:
     item = await visible_item(ctx, item_id)
     version = await ctx.scope.get_row(ItemVersion, item["published_version"], "版本")
     if version["published_at"] is None:

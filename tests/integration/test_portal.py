@@ -413,6 +413,22 @@ async def test_facets_filter_and_count():
 
     both = await portal.browse(t.ctx, portal.PortalQuery(audience="legal", item_type="filing"))
     assert [r.name for r in both.rows] == ["企业备案事项"]
+
+    # Search words and a catalog entry narrow the counts as they narrow the list.
+    words = await portal.browse(t.ctx, portal.PortalQuery(q="企业"))
+    assert sorted(r.name for r in words.rows) == ["企业备案事项", "企业许可事项"]
+    counted = {f.key: {v.value: v.count for v in f.values} for f in words.facets}
+    assert counted["audience"] == {"legal": 2}
+    assert counted["item_type"] == {"licensing": 1, "filing": 1}
+    entry = await portal.browse(t.ctx, portal.PortalQuery(entry=filing.id, level="county"))
+    assert [r.name for r in entry.rows] == ["企业备案事项"]
+    counted = {f.key: {v.value: v.count for v in f.values} for f in entry.facets}
+    assert counted["item_type"] == {"filing": 1} and counted["level"] == {
+        "municipal": 1,
+        "county": 1,
+    }
+    nothing = await portal.browse(t.ctx, portal.PortalQuery(q="企业", audience="person"))
+    assert nothing.rows == [] and nothing.total == 0
     async with client() as c:
         html = await c.get(f"/p/{t.slug}/", params={"audience": "legal", "item_type": "filing"})
         partial = await c.get(f"/p/{t.slug}/", params={"level": "county"}, headers=HX)
@@ -432,6 +448,29 @@ async def test_facets_filter_and_count():
     assert bad.status_code == 400
     entries = {e["name"]: e for e in api_catalog.json()["entries"]}
     assert entries["样例许可事项"]["agencies"] == 2 and entries["样例备案事项"]["agencies"] == 1
+
+
+async def test_the_list_is_arranged_once_and_rearranged_when_what_is_visible_changes():
+    t = await tenant()
+    first = await published(t, name="第一个事项")
+    (shown,) = (await portal.browse(t.ctx, portal.PortalQuery())).rows
+    assert shown.name == "第一个事项"
+    key = (t.ctx.tenant_id, t.ctx.slug)
+    arranged = portal._LIST_INDEXES[key]
+    await portal.browse(t.ctx, portal.PortalQuery(q="事项"))
+    assert portal._LIST_INDEXES[key] is arranged  # nothing changed: kept
+
+    # A new publication (from any process: only the database tells) shows at once.
+    await published(t, agency=1, name="第二个事项")
+    names_now = [r.name for r in (await portal.browse(t.ctx, portal.PortalQuery())).rows]
+    assert names_now == ["第一个事项", "第二个事项"]
+    assert portal._LIST_INDEXES[key] is not arranged
+
+    # A new version of an item replaces the old one in the list and the facets.
+    await publish(t, first.id, name="第一个事项", audience=["enterprise"])
+    page = await portal.browse(t.ctx, portal.PortalQuery(audience="legal"))
+    assert [r.name for r in page.rows] == ["第一个事项"]
+    assert [r.version_number for r in page.rows] == [shown.version_number + 1]
 
 
 async def test_openapi_schema_lists_the_api_and_no_page():
