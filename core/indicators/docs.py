@@ -147,10 +147,11 @@ def render_indicators_markdown() -> str:
         "## 各辖区",
         "",
     ]
-    # Every installed jurisdiction, by name: core documents what is installed
-    # and names none of them itself.
-    for name in sorted(get_registry().names()):
-        lines += _plugin_section(name)
+    # Every installed jurisdiction that answers the hook, by name: core documents
+    # what is installed and names none of them itself.
+    for plugin in sorted(get_registry(), key=lambda p: p.name):
+        if "qingdan_indicators" in plugin.implemented_hooks():
+            lines += _plugin_section(plugin.name)
     return "\n".join(lines).rstrip() + "\n"
 
 
